@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `flowgate` command. Exit codes: 0 success, 1 failure at run time, 2 bad usage or config.
+ */
+import { join } from 'node:path';
+import { CoreError } from '../errors.js';
+import { loadConfig } from '../config/load-config.js';
+import { projectRoot } from '../paths.js';
+import { FlowgateServer } from '../server.js';
+
+const HELP = `Usage: flowgate <command> [options]
+
+Commands:
+  start            Run the server with the configured plugins and workflows
+  help             Show this help
+
+Configuration: config/default.json, config/<NODE_ENV>.json and the environment (see README).
+Exit codes: 0 success, 1 failure while running, 2 bad usage or invalid configuration.`;
+
+async function start(): Promise<number> {
+  const config = loadConfig({ configDir: join(projectRoot, 'config') });
+  const server = new FlowgateServer(config);
+  await server.start();
+  console.error(`Flowgate listening on ${server.url}`);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      server.logger.info('shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  await server.stop();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case 'start':
+      return start();
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return 0;
+    default:
+      console.error(`Unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+      return 2;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof CoreError) {
+    console.error(`flowgate: ${error.code}: ${error.message}`);
+    process.exitCode = error.code === 'CONFIG_INVALID' ? 2 : 1;
+  } else {
+    console.error('flowgate: unexpected failure', error);
+    process.exitCode = 1;
+  }
+}

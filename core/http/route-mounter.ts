@@ -1,0 +1,155 @@
+/**
+ * Mounts declared routes on express: body parsing with limits, request validation against the
+ * declared schemas, authentication and the permission check, the handler, and (when configured)
+ * response validation. Everything a caller gets wrong becomes a 4xx in the one error envelope.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { ValidateFunction } from 'ajv';
+import type { Logger } from 'winston';
+import { HttpError } from '../errors.js';
+import type { ApiRequest, Authenticator, JsonSchema, Principal, RouteDefinition } from '../plugin-api.js';
+import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
+
+export interface MountOptions {
+  bodyLimit: string;
+  validateResponses: boolean;
+  authenticator: () => Authenticator | null;
+}
+
+type RequestWithState = Request & { rawBody?: Buffer; requestId: string; log: Logger; principal?: Principal | null };
+
+/** Keys that could reach a prototype or act as a query operator once stored. */
+const FORBIDDEN_KEY = /^(__proto__|constructor|prototype)$|^\$(?!schema$)/;
+
+function rejectDangerousKeys(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEY.test(key)) {
+    throw Object.assign(new Error(`field ${JSON.stringify(key)} is not allowed`), { type: 'entity.forbidden.key', status: 400 });
+  }
+  return value;
+}
+
+export class RouteMounter {
+  private readonly requestSchemas = new SchemaCache(createAjv({ coerceTypes: false, useDefaults: true }));
+  private readonly querySchemas = new SchemaCache(createAjv({ coerceTypes: true, useDefaults: true }));
+  private readonly responseSchemas = new SchemaCache(createAjv());
+
+  constructor(private readonly options: MountOptions) {}
+
+  mount(router: Router, route: RouteDefinition): void {
+    const validators = {
+      params: route.params ? this.requestSchemas.get(route.params) : null,
+      query: route.query ? this.querySchemas.get(route.query) : null,
+      body: route.body ? this.requestSchemas.get(route.body) : null,
+    };
+    const responses = new Map<number, ValidateFunction>();
+    for (const [status, response] of Object.entries(route.responses)) {
+      if (response.schema && (!response.contentType || response.contentType === 'application/json')) {
+        responses.set(Number(status), this.responseSchemas.get(response.schema));
+      }
+    }
+    const handlers: express.RequestHandler[] = [];
+    if (route.method !== 'get' && route.method !== 'delete') {
+      handlers.push(this.bodyParser(route));
+    }
+    handlers.push(async (req, res, next) => {
+      const request = req as RequestWithState;
+      try {
+        request.principal = await this.authorize(route, request);
+        const params = validate(validators.params, { ...req.params }, 'params');
+        const query = validate(validators.query, { ...(req.query as Record<string, unknown>) }, 'query');
+        if (route.body && req.body === undefined) {
+          throw new HttpError(400, 'BODY_REQUIRED', 'This request needs a JSON body');
+        }
+        const body = validate(validators.body, req.body, 'body');
+        const apiRequest: ApiRequest = {
+          params: params as Record<string, string>,
+          query: query as Record<string, unknown>,
+          body,
+          principal: request.principal,
+          requestId: request.requestId,
+          ip: req.ip ?? '',
+          logger: request.log,
+          rawBody: request.rawBody,
+          headers: req.headers,
+        };
+        const result = await route.handler(apiRequest, res);
+        if (result === undefined || res.headersSent) return;
+        const status = result.status ?? (result.body === undefined ? 204 : 200);
+        const check = responses.get(status);
+        if (this.options.validateResponses && check && !check(result.body)) {
+          request.log.error('response does not match its declared schema', { route: `${route.method} ${route.path}`, issues: describeErrors(check.errors) });
+          throw new HttpError(500, 'RESPONSE_SCHEMA_MISMATCH', `Response of ${route.method.toUpperCase()} ${route.path} does not match its schema`, describeErrors(check.errors, 'response.'));
+        }
+        for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+        if (result.body === undefined) res.status(status).end();
+        else res.status(status).json(result.body);
+      } catch (error) {
+        next(error);
+      }
+    });
+    router[route.method](route.path, ...handlers);
+  }
+
+  private bodyParser(route: RouteDefinition): express.RequestHandler {
+    const json = express.json({
+      limit: route.bodyLimit ?? this.options.bodyLimit,
+      strict: true,
+      type: () => true,
+      reviver: rejectDangerousKeys,
+      verify: route.rawBody ? (req, _res, buf) => { (req as RequestWithState).rawBody = Buffer.from(buf); } : undefined,
+    });
+    return (req: Request, res: Response, next: NextFunction) => {
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      if (!hasBody) return next();
+      const type = req.headers['content-type'] ?? '';
+      if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+        return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json (got ${type ? JSON.stringify(type) : 'no content type'})`));
+      }
+      json(req, res, next);
+    };
+  }
+
+  private async authorize(route: RouteDefinition, req: RequestWithState): Promise<Principal | null> {
+    const authenticator = this.options.authenticator();
+    const header = req.headers.authorization;
+    const bearer = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '') : undefined;
+    const apiKey = typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined;
+    if (route.permission === 'public') {
+      return authenticator && (bearer || apiKey) ? authenticator.authenticate({ bearerToken: bearer, apiKey, ip: req.ip ?? '' }).catch(() => null) : null;
+    }
+    if (header && !bearer) throw new HttpError(401, 'UNAUTHENTICATED', 'Authorization must be a Bearer token', undefined, { 'WWW-Authenticate': 'Bearer' });
+    if (!authenticator) throw new HttpError(401, 'UNAUTHENTICATED', 'No authenticator is configured; this route needs one', undefined, { 'WWW-Authenticate': 'Bearer' });
+    const principal = await authenticator.authenticate({ bearerToken: bearer, apiKey, ip: req.ip ?? '' });
+    if (!principal) throw new HttpError(401, 'UNAUTHENTICATED', 'Send a Bearer token or an X-Api-Key header', undefined, { 'WWW-Authenticate': 'Bearer' });
+    if (!principal.permissions.has(route.permission)) {
+      throw new HttpError(403, 'FORBIDDEN', `Your role ${principal.role} lacks the permission ${route.permission}`, { required: route.permission, role: principal.role });
+    }
+    return principal;
+  }
+}
+
+function validate(check: ValidateFunction | null, value: unknown, where: 'params' | 'query' | 'body'): unknown {
+  if (!check) return value;
+  if (!check(value)) {
+    const issues = describeErrors(check.errors, `${where}.`);
+    const first = issues[0];
+    throw new HttpError(400, 'VALIDATION_FAILED', `${first?.path} ${first?.message}`, issues);
+  }
+  return value;
+}
+
+/** JSON Schema pieces reused by many routes. */
+export const commonSchemas = {
+  objectId: { type: 'string', pattern: '^[a-f0-9]{24}$' },
+  errorEnvelope: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: { code: { type: 'string' }, message: { type: 'string' }, details: {}, requestId: { type: 'string' } },
+      },
+    },
+  },
+} satisfies Record<string, JsonSchema>;

@@ -1,0 +1,13 @@
+/**
+ * The public API for plugin authors: everything a plugin may import from the core.
+ */
+export * from './plugin-api.js';
+export { CoreError, HttpError, StepError, notFound, conflict } from './errors.js';
+export { defineModel, MongoConnection } from './storage/mongo.js';
+export { RedisConnection } from './storage/redis.js';
+export { Scheduler, type ScheduledJob } from './scheduling/scheduler.js';
+export { Realtime } from './realtime/realtime.js';
+export { Metrics } from './observability/metrics.js';
+export { ConfigToken, LoggerToken } from './tokens.js';
+export { commonSchemas } from './http/route-mounter.js';
+export { injectable, inject } from 'inversify';

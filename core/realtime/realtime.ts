@@ -1,0 +1,140 @@
+/**
+ * Socket.IO for dashboards. Clients authenticate at the handshake with the same credentials as
+ * the REST API, then `subscribe` to topics; each topic is a room, joined only with the topic's
+ * permission. The Redis adapter carries every event to clients on every process.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { inject, injectable } from 'inversify';
+import { Server, type Socket } from 'socket.io';
+import type { Logger } from 'winston';
+import type { FlowgateConfig } from '../config/config-schema.js';
+import type { Authenticator, Principal } from '../plugin-api.js';
+import type { Contributions } from '../plugins/contributions.js';
+import { RedisConnection } from '../storage/redis.js';
+import { ConfigToken, LoggerToken } from '../tokens.js';
+
+export interface SubscribeResult {
+  subscribed: string[];
+  denied: Array<{ topic: string; reason: string }>;
+}
+
+const room = (topic: string) => `topic:${topic}`;
+/** Bounded per-socket send buffer: a client that stops reading is disconnected, not buffered forever. */
+const MAX_BUFFERED_PACKETS = 1_000;
+
+@injectable()
+export class Realtime {
+  private io: Server | null = null;
+  private revalidateTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @inject(ConfigToken) private readonly config: FlowgateConfig,
+    @inject(LoggerToken) private readonly logger: Logger,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
+  ) {}
+
+  attach(server: HttpServer, contributions: Contributions, authenticator: () => Authenticator | null): void {
+    const io = new Server(server, {
+      cors: { origin: this.config.realtime.corsOrigin },
+      serveClient: false,
+      maxHttpBufferSize: 64 * 1024,
+    });
+    io.adapter(createAdapter(this.redis.duplicate('socket-pub'), this.redis.duplicate('socket-sub'), { key: `${this.redis.keyPrefix}socket.io` }));
+    io.use(async (socket, next) => {
+      const auth = (socket.handshake.auth ?? {}) as { token?: unknown; apiKey?: unknown };
+      const provider = authenticator();
+      try {
+        const principal = provider && (typeof auth.token === 'string' || typeof auth.apiKey === 'string')
+          ? await provider.authenticate({
+            bearerToken: typeof auth.token === 'string' ? auth.token : undefined,
+            apiKey: typeof auth.apiKey === 'string' ? auth.apiKey : undefined,
+            ip: socket.handshake.address,
+          })
+          : null;
+        socket.data.principal = principal;
+        next();
+      } catch (error) {
+        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: (error as Error).message } }));
+      }
+    });
+    io.on('connection', (socket: Socket) => {
+      socket.on('subscribe', (topics: unknown, ack?: (result: SubscribeResult) => void) => {
+        const result = this.subscribe(socket, topics, contributions);
+        if (typeof ack === 'function') ack(result);
+      });
+      socket.on('unsubscribe', (topics: unknown, ack?: (result: { unsubscribed: string[] }) => void) => {
+        const list = Array.isArray(topics) ? topics.filter((t): t is string => typeof t === 'string') : [];
+        for (const topic of list) void socket.leave(room(topic));
+        if (typeof ack === 'function') ack({ unsubscribed: list });
+      });
+      // A client that stops reading must not make the server buffer without bound.
+      socket.conn.on('packetCreate', () => {
+        // engine.io keeps unsent packets in `writeBuffer`; it is not in its public types.
+        const pending = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
+        if (pending > MAX_BUFFERED_PACKETS) {
+          this.logger.warn('disconnecting a socket that does not read its events', { socketId: socket.id });
+          socket.disconnect(true);
+        }
+      });
+    });
+    this.io = io;
+    this.revalidateTimer = setInterval(() => void this.dropRevokedSockets(authenticator()), 5_000);
+    this.revalidateTimer.unref();
+  }
+
+  private subscribe(socket: Socket, topics: unknown, contributions: Contributions): SubscribeResult {
+    const principal = socket.data.principal as Principal | null;
+    const result: SubscribeResult = { subscribed: [], denied: [] };
+    const list = Array.isArray(topics) ? topics : [topics];
+    for (const topic of list) {
+      if (typeof topic !== 'string') {
+        result.denied.push({ topic: String(topic), reason: 'topic names are strings' });
+        continue;
+      }
+      const registered = contributions.topics.get(topic);
+      if (!registered) {
+        result.denied.push({ topic, reason: 'unknown topic' });
+      } else if (registered.definition.permission !== 'public' && !principal) {
+        result.denied.push({ topic, reason: 'authenticate to subscribe' });
+      } else if (registered.definition.permission !== 'public' && !principal?.permissions.has(registered.definition.permission)) {
+        result.denied.push({ topic, reason: `needs ${registered.definition.permission}` });
+      } else {
+        void socket.join(room(topic));
+        result.subscribed.push(topic);
+      }
+    }
+    return result;
+  }
+
+  /** Publishes an event to every subscriber of `topic` on every process. */
+  publish(topic: string, event: string, payload: Record<string, unknown>): void {
+    this.io?.to(room(topic)).emit(event, { topic, event, at: new Date().toISOString(), ...payload });
+  }
+
+  /** Closes sockets whose credentials were revoked since they connected. */
+  private async dropRevokedSockets(authenticator: Authenticator | null): Promise<void> {
+    if (!this.io || !authenticator?.isStillValid) return;
+    for (const socket of this.io.of('/').sockets.values()) {
+      const principal = socket.data.principal as Principal | null;
+      if (principal && !(await authenticator.isStillValid(principal).catch(() => true))) {
+        socket.emit('session.revoked', { reason: 'credentials revoked' });
+        socket.disconnect(true);
+      }
+    }
+  }
+
+  /** Runs the revocation sweep now (used after a logout or a key deletion). */
+  async revalidate(authenticator: Authenticator | null): Promise<void> {
+    await this.dropRevokedSockets(authenticator);
+  }
+
+  async close(): Promise<void> {
+    if (this.revalidateTimer) clearInterval(this.revalidateTimer);
+    if (this.io) {
+      this.io.disconnectSockets(true);
+      await new Promise<void>((resolve) => this.io?.close(() => resolve()) ?? resolve());
+    }
+    this.io = null;
+  }
+}

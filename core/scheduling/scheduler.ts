@@ -1,0 +1,130 @@
+/**
+ * Agenda on the MongoDB backend, with Redis pub/sub notifications so a job saved on one process
+ * is picked up at once by any process instead of at the next poll. Plugins define jobs through
+ * the registrar and schedule them through this service.
+ */
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { RedisNotificationChannel } from '@agendajs/redis-backend';
+import { Agenda, type Job } from 'agenda';
+import { inject, injectable } from 'inversify';
+import type { Logger } from 'winston';
+import type { FlowgateConfig } from '../config/config-schema.js';
+import type { JobHandler } from '../plugin-api.js';
+import { ConfigToken, LoggerToken } from '../tokens.js';
+import { MongoConnection } from '../storage/mongo.js';
+import { RedisConnection } from '../storage/redis.js';
+
+export interface ScheduledJob {
+  id: string;
+  name: string;
+  data: unknown;
+  nextRunAt: Date | null;
+  repeatInterval: string | null;
+}
+
+type JobData = Record<string, unknown>;
+
+@injectable()
+export class Scheduler {
+  private agenda: Agenda | null = null;
+  private readonly definitions: Array<{ name: string; handler: () => JobHandler; concurrency?: number; lockLifetimeMs?: number }> = [];
+  private running = false;
+
+  constructor(
+    @inject(ConfigToken) private readonly config: FlowgateConfig,
+    @inject(LoggerToken) private readonly logger: Logger,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
+  ) {}
+
+  /** Registered by the plugin host before start. */
+  define(name: string, handler: () => JobHandler, options: { concurrency?: number; lockLifetimeMs?: number } = {}): void {
+    this.definitions.push({ name, handler, ...options });
+  }
+
+  get definedNames(): string[] {
+    return this.definitions.map((d) => d.name);
+  }
+
+  async start(): Promise<void> {
+    const db = this.mongo.connection.db;
+    if (!db) throw new Error('MongoDB is not connected');
+    const agenda = new Agenda({
+      backend: new MongoBackend({ mongo: db, collection: 'agendaJobs' }),
+      notificationChannel: new RedisNotificationChannel({ redis: this.redis.duplicate('agenda-notify') }),
+      name: `flowgate-${process.pid}`,
+      processEvery: this.config.scheduler.processEveryMs,
+      defaultLockLifetime: 10 * 60_000,
+    });
+    for (const definition of this.definitions) {
+      agenda.define(definition.name, async (job: Job<JobData>) => {
+        const log = this.logger.child({ job: definition.name, jobId: String(job.attrs._id) });
+        await definition.handler().run(job.attrs.data, { jobId: String(job.attrs._id), logger: log });
+      }, {
+        concurrency: definition.concurrency ?? 5,
+        lockLifetime: definition.lockLifetimeMs ?? 10 * 60_000,
+      });
+    }
+    agenda.on('fail', (error: Error, job: Job) => this.logger.error('job failed', { job: job.attrs.name, error: error.message }));
+    this.agenda = agenda;
+    if (this.config.scheduler.enabled) {
+      await agenda.start();
+      this.running = true;
+    } else {
+      await agenda.ready;
+    }
+  }
+
+  get ready(): boolean {
+    return this.agenda !== null && (this.running || !this.config.scheduler.enabled);
+  }
+
+  private get instance(): Agenda {
+    if (!this.agenda) throw new Error('The scheduler has not started');
+    return this.agenda;
+  }
+
+  async now(name: string, data: JobData): Promise<string> {
+    const job = await this.instance.now(name, data);
+    return String(job.attrs._id);
+  }
+
+  /** Runs `name` once at `when`. With `uniqueKey`, scheduling the same key again replaces the earlier one. */
+  async at(when: Date, name: string, data: JobData, uniqueKey?: string): Promise<string> {
+    const job = this.instance.create(name, { ...data, ...(uniqueKey ? { uniqueKey } : {}) });
+    job.schedule(when);
+    if (uniqueKey) job.unique({ name, 'data.uniqueKey': uniqueKey });
+    await job.save();
+    return String(job.attrs._id);
+  }
+
+  /** A recurring job (cron expression or interval); one per name + key across all processes. */
+  async every(interval: string, name: string, data: JobData, options: { timezone?: string; key?: string } = {}): Promise<string> {
+    const job = this.instance.create(name, { ...data, ...(options.key ? { uniqueKey: options.key } : {}) });
+    job.repeatEvery(interval, { timezone: options.timezone, skipImmediate: true });
+    job.unique({ name, ...(options.key ? { 'data.uniqueKey': options.key } : {}) });
+    await job.save();
+    return String(job.attrs._id);
+  }
+
+  /** Removes jobs of `name` whose data has the given `uniqueKey` (or all of `name`). */
+  async cancel(name: string, uniqueKey?: string): Promise<number> {
+    return this.instance.cancel(uniqueKey ? { name, data: { uniqueKey } } : { name });
+  }
+
+  async list(name: string): Promise<ScheduledJob[]> {
+    const result = await this.instance.queryJobs({ name });
+    return result.jobs.map((job) => ({
+      id: String(job._id),
+      name: job.name,
+      data: job.data,
+      nextRunAt: job.nextRunAt ? new Date(job.nextRunAt) : null,
+      repeatInterval: job.repeatInterval ? String(job.repeatInterval) : null,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.agenda && this.running) await this.agenda.stop();
+    this.running = false;
+  }
+}

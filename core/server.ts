@@ -1,0 +1,167 @@
+/**
+ * Composes a Flowgate server: the container with the core services, the plugins, storage,
+ * scheduler, HTTP and realtime, started in a fixed order and stopped in the reverse one.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Container, type ServiceIdentifier } from 'inversify';
+import type { Logger } from 'winston';
+import type { FlowgateConfig } from './config/config-schema.js';
+import { createHttpApp } from './http/http-app.js';
+import { buildOpenApi, type OpenApiDocument } from './http/openapi.js';
+import { platformRoutes } from './http/platform-routes.js';
+import { createLogger } from './logging/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { builtinPluginDir, coreVersion, projectRoot } from './paths.js';
+import { Contributions } from './plugins/contributions.js';
+import { PluginHost } from './plugins/plugin-host.js';
+import { Realtime } from './realtime/realtime.js';
+import { Scheduler } from './scheduling/scheduler.js';
+import { PermissionCatalog } from './security/roles.js';
+import { MongoConnection } from './storage/mongo.js';
+import { RedisConnection } from './storage/redis.js';
+import { ConfigToken, LoggerToken } from './tokens.js';
+
+export interface FlowgateServerOptions {
+  config: FlowgateConfig;
+  logger?: Logger;
+}
+
+export class FlowgateServer {
+  readonly container = new Container({ defaultScope: 'Singleton' });
+  readonly contributions = new Contributions();
+  readonly permissions = new PermissionCatalog();
+  readonly logger: Logger;
+  readonly plugins: PluginHost;
+  private http: HttpServer | null = null;
+  private openApiDocument: OpenApiDocument | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(readonly config: FlowgateConfig, logger?: Logger) {
+    this.logger = logger ?? createLogger({ level: config.log.level });
+    this.container.bind(ConfigToken).toConstantValue(config);
+    this.container.bind(LoggerToken).toConstantValue(this.logger);
+    this.container.bind(Contributions).toConstantValue(this.contributions);
+    this.container.bind(PermissionCatalog).toConstantValue(this.permissions);
+    this.container.bind(MongoConnection).toSelf().inSingletonScope();
+    this.container.bind(RedisConnection).toSelf().inSingletonScope();
+    this.container.bind(Scheduler).toSelf().inSingletonScope();
+    this.container.bind(Realtime).toSelf().inSingletonScope();
+    this.container.bind(Metrics).toSelf().inSingletonScope();
+    this.permissions.grant('core', 'plugins:read', 'viewer');
+    this.plugins = new PluginHost({
+      coreVersion,
+      projectRoot,
+      builtinDir: builtinPluginDir,
+      settings: config.pluginSettings as Record<string, unknown>,
+      startTimeoutMs: config.lifecycle.startTimeoutMs,
+      stopTimeoutMs: config.lifecycle.stopTimeoutMs,
+    }, this.container, this.contributions, this.permissions, this.get(MongoConnection), this.get(Scheduler), this.logger);
+  }
+
+  get<T>(token: ServiceIdentifier<T>): T {
+    return this.container.get<T>(token);
+  }
+
+  /** Boots everything and listens. On failure, whatever started is stopped again before throwing. */
+  async start(): Promise<void> {
+    try {
+      const imported = await this.plugins.importAll(this.config.plugins);
+      this.plugins.registerAll(this.plugins.order(imported));
+      await this.get(MongoConnection).connect();
+      await this.get(RedisConnection).connect();
+      await this.get(Scheduler).start();
+      await this.plugins.startAll();
+      this.contributions.routes.push(...platformRoutes({
+        checks: () => this.readiness(),
+        metrics: async () => {
+          const registry = this.get(Metrics).registry;
+          return { contentType: registry.contentType, body: await registry.metrics() };
+        },
+        openApi: () => this.openApi(),
+        plugins: () => this.describePlugins(),
+      }).map((route) => ({ plugin: 'core', route })));
+      this.plugins.collectRoutes();
+      await this.listen();
+      this.logger.info('flowgate started', { url: this.url, plugins: this.plugins.loaded.map((p) => p.plugin.manifest.id) });
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const app = createHttpApp({
+      bodyLimit: this.config.http.bodyLimit,
+      validateResponses: this.config.http.validateResponses,
+      trustProxy: this.config.http.trustProxy,
+      authenticator: () => this.plugins.authenticator(),
+      logger: this.logger,
+      metrics: this.get(Metrics),
+      routes: this.contributions.routes,
+    });
+    const server = createServer(app);
+    server.keepAliveTimeout = 65_000;
+    this.get(Realtime).attach(server, this.contributions, () => this.plugins.authenticator());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.http.port, this.config.http.host, () => { server.off('error', reject); resolve(); });
+    });
+    this.http = server;
+  }
+
+  get url(): string {
+    const address = this.http?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('The server is not listening');
+    return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  openApi(): OpenApiDocument {
+    this.openApiDocument ??= buildOpenApi(this.contributions.routes, coreVersion);
+    return this.openApiDocument;
+  }
+
+  async readiness(): Promise<Record<string, { ok: boolean; detail?: string }>> {
+    const mongo = await this.get(MongoConnection).ping();
+    const redis = this.get(RedisConnection);
+    let redisOk = redis.ready;
+    if (redisOk) redisOk = await redis.client.ping().then(() => true, () => false);
+    return {
+      mongodb: { ok: mongo, ...(mongo ? {} : { detail: 'no answer to ping' }) },
+      redis: { ok: redisOk, ...(redisOk ? {} : { detail: `connection ${redis.client.status}` }) },
+      scheduler: { ok: this.get(Scheduler).ready },
+    };
+  }
+
+  describePlugins(): unknown[] {
+    const byPlugin = <T>(list: Array<{ plugin: string } & T>, id: string) => list.filter((e) => e.plugin === id);
+    return this.plugins.loaded.map(({ plugin, state, error }) => {
+      const id = plugin.manifest.id;
+      return {
+        id, version: plugin.manifest.version, state,
+        ...(plugin.manifest.description ? { description: plugin.manifest.description } : {}),
+        ...(error ? { error } : {}),
+        dependsOn: [...(plugin.manifest.dependsOn ?? [])],
+        triggers: byPlugin(this.contributions.triggers.list(), id).map((t) => ({ type: t.id, summary: t.contribution.summary, config: t.contribution.config, event: t.contribution.event })),
+        actions: byPlugin(this.contributions.actions.list(), id).map((a) => ({ type: a.id, summary: a.contribution.summary, input: a.contribution.input, output: a.contribution.output, ports: a.contribution.ports ?? [], idempotent: a.contribution.idempotent })),
+        policies: byPlugin(this.contributions.policies.list(), id).map((p) => ({ type: p.id, summary: p.contribution.summary, config: p.contribution.config })),
+        topics: [...this.contributions.topics.values()].filter((t) => t.plugin === id).map((t) => ({ name: t.definition.name, permission: t.definition.permission, summary: t.definition.summary })),
+        jobs: [...this.contributions.jobs.values()].filter((j) => j.plugin === id).map((j) => j.definition.name),
+      };
+    });
+  }
+
+  /** Stops in reverse order of start; safe to call twice and after a failed start. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.get(Realtime).close();
+      if (this.http?.listening) await new Promise<void>((resolve) => this.http?.close(() => resolve()));
+      this.http?.closeAllConnections();
+      await this.get(Scheduler).stop().catch((error: Error) => this.logger.error('scheduler stop failed', { error: error.message }));
+      await this.plugins.stopAll();
+      await this.get(RedisConnection).close();
+      await this.get(MongoConnection).close();
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The shared ioredis client. Commands queue while Redis is away and fail after a bounded number
+ * of retries per request, so a Redis outage turns into errors callers can handle, not a hang.
+ */
+import { inject, injectable } from 'inversify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import type { FlowgateConfig } from '../config/config-schema.js';
+import { ConfigToken, LoggerToken } from '../tokens.js';
+
+@injectable()
+export class RedisConnection {
+  readonly client: Redis;
+  private readonly extra: Redis[] = [];
+
+  constructor(
+    @inject(ConfigToken) private readonly config: FlowgateConfig,
+    @inject(LoggerToken) private readonly logger: Logger,
+  ) {
+    this.client = this.create('commands');
+  }
+
+  /** A further connection, e.g. for pub/sub subscribers, closed with the service. */
+  duplicate(purpose: string): Redis {
+    const client = this.create(purpose);
+    this.extra.push(client);
+    return client;
+  }
+
+  private create(purpose: string): Redis {
+    const client = new Redis(this.config.redis.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      retryStrategy: (times) => Math.min(2_000, 50 * 2 ** times),
+      connectionName: `flowgate:${purpose}`,
+    });
+    let reported = false;
+    client.on('error', (error: Error) => {
+      if (!reported) this.logger.warn('redis connection error', { purpose, error: error.message });
+      reported = true;
+    });
+    client.on('ready', () => {
+      if (reported) this.logger.info('redis connection restored', { purpose });
+      reported = false;
+    });
+    return client;
+  }
+
+  get keyPrefix(): string {
+    return this.config.redis.keyPrefix;
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+    await Promise.all(this.extra.filter((c) => c.status === 'wait').map((c) => c.connect()));
+  }
+
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.client, ...this.extra].map(async (c) => {
+      if (c.status === 'end') return;
+      try {
+        await c.quit();
+      } catch {
+        c.disconnect();
+      }
+    }));
+  }
+}

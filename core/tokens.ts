@@ -1,0 +1,7 @@
+/** Injection tokens for the core services plugins may depend on. */
+import type { ServiceIdentifier } from 'inversify';
+import type { Logger } from 'winston';
+import type { FlowgateConfig } from './config/config-schema.js';
+
+export const ConfigToken: ServiceIdentifier<FlowgateConfig> = Symbol.for('flowgate.Config');
+export const LoggerToken: ServiceIdentifier<Logger> = Symbol.for('flowgate.Logger');

@@ -1,0 +1,134 @@
+/**
+ * Local FerretDB and Redis for `npm start`, `npm test` and `npm run bench` when
+ * MONGODB_URI / REDIS_URL are not given. Each server listens on loopback only, keeps its data
+ * under the git-ignored `.data/` folder and is stopped by PID by whoever started it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const FERRETDB_VERSION = 'v1.24.2';
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+const cacheDir = process.env.FLOWGATE_CACHE_DIR ?? join(homedir(), '.cache', 'flowgate');
+const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}`);
+
+export interface RunningService {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function run(cmd: string, args: string[], cwd?: string): void {
+  const result = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  if (result.error) throw new Error(`${cmd} ${args.join(' ')} could not start: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
+}
+
+function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Builds FerretDB once into the user cache. `go install …@version` alone yields a binary that
+ * panics at start ("Invalid build/version/version.txt"): the module ships without the generated
+ * version file, so we build from the downloaded module source with that file written in.
+ */
+export function ensureFerretDb(): string {
+  if (existsSync(ferretBinary)) return ferretBinary;
+  if (!hasCommand('go')) {
+    throw new Error('FerretDB is not built and no Go toolchain was found: install Go (https://go.dev/dl) or set MONGODB_URI.');
+  }
+  console.error(`[services] building FerretDB ${FERRETDB_VERSION} (first run only, about a minute)…`);
+  run('go', ['mod', 'download', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`]);
+  const listed = spawnSync('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { encoding: 'utf8' });
+  const moduleDir = (JSON.parse(listed.stdout) as { Dir: string }).Dir;
+  const work = mkdtempSync(join(tmpdir(), 'ferretdb-src-'));
+  try {
+    cpSync(moduleDir, work, { recursive: true });
+    chmodSync(join(work, 'build', 'version'), 0o755);
+    writeFileSync(join(work, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    mkdirSync(join(cacheDir, 'bin'), { recursive: true });
+    run('go', ['build', '-trimpath', '-o', `${ferretBinary}.tmp`, './cmd/ferretdb'], work);
+    run('mv', [`${ferretBinary}.tmp`, ferretBinary]);
+  } finally {
+    spawnSync('chmod', ['-R', 'u+w', work]);
+    rmSync(work, { recursive: true, force: true });
+  }
+  return ferretBinary;
+}
+
+export function ensureRedisServer(): string {
+  if (hasCommand('redis-server')) return 'redis-server';
+  if (process.getuid?.() === 0 && hasCommand('apt-get')) {
+    console.error('[services] installing redis-server from Debian packages…');
+    run('apt-get', ['update', '-qq']);
+    run('apt-get', ['install', '-y', '-qq', 'redis-server']);
+    if (hasCommand('redis-server')) return 'redis-server';
+  }
+  throw new Error('redis-server was not found: install it (Debian: apt-get install redis-server) or set REDIS_URL.');
+}
+
+async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => { clearTimeout(force); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startFerretDb(dataDir: string, port?: number): Promise<RunningService> {
+  const binary = ensureFerretDb();
+  mkdirSync(dataDir, { recursive: true });
+  const listenPort = port ?? await freePort();
+  const child = spawn(binary, [
+    '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--listen-addr=127.0.0.1:${listenPort}`,
+    '--telemetry=disable', `--state-dir=${dataDir}`, '--debug-addr=-', '--log-level=error',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(listenPort, child, 'FerretDB');
+  return { name: 'ferretdb', port: listenPort, pid: child.pid ?? 0, url: `mongodb://127.0.0.1:${listenPort}/flowgate`, stop: stopper(child) };
+}
+
+export async function startRedis(dataDir: string, port?: number): Promise<RunningService> {
+  const binary = ensureRedisServer();
+  mkdirSync(dataDir, { recursive: true });
+  const listenPort = port ?? await freePort();
+  const child = spawn(binary, [
+    '--port', String(listenPort), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', '--appendonly', 'yes',
+    '--appendfsync', 'everysec', '--daemonize', 'no', '--loglevel', 'warning',
+  ], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(listenPort, child, 'redis-server');
+  return { name: 'redis', port: listenPort, pid: child.pid ?? 0, url: `redis://127.0.0.1:${listenPort}`, stop: stopper(child) };
+}
