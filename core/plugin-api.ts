@@ -289,3 +289,22 @@ export interface Authenticator {
 }
 
 export type { Logger };
+
+// ---------------------------------------------------------------------------------------------
+// Handing events to workflows
+
+export interface SubmittedEvent {
+  /** Id of the stored event. */
+  readonly eventId: string;
+  /** True when an event with the same type and sourceId was stored before: nothing new happens. */
+  readonly duplicate: boolean;
+}
+
+/**
+ * Where plugins hand events to the workflow engine (inject `WorkflowEventsToken`). The event is
+ * stored first, unique on `type` + `sourceId`, so a redelivered webhook is a no-op; workflows
+ * whose trigger matches then run from the stored event, on this or any other process.
+ */
+export interface WorkflowEvents {
+  submit(event: TriggerEvent): Promise<SubmittedEvent>;
+}

@@ -16,6 +16,7 @@ import { builtinPluginDir, coreVersion, projectRoot } from './paths.js';
 import { Contributions } from './plugins/contributions.js';
 import { PluginHost } from './plugins/plugin-host.js';
 import { Realtime } from './realtime/realtime.js';
+import { CoreEvents } from './events/core-events.js';
 import { Scheduler } from './scheduling/scheduler.js';
 import { PermissionCatalog } from './security/roles.js';
 import { MongoConnection } from './storage/mongo.js';
@@ -48,6 +49,7 @@ export class FlowgateServer {
     this.container.bind(Scheduler).toSelf().inSingletonScope();
     this.container.bind(Realtime).toSelf().inSingletonScope();
     this.container.bind(Metrics).toSelf().inSingletonScope();
+    this.container.bind(CoreEvents).toSelf().inSingletonScope();
     this.permissions.grant('core', 'plugins:read', 'viewer');
     this.plugins = new PluginHost({
       coreVersion,
@@ -99,6 +101,7 @@ export class FlowgateServer {
       logger: this.logger,
       metrics: this.get(Metrics),
       routes: this.contributions.routes,
+      onMutation: (event) => this.get(CoreEvents).emit('api.request', event),
     });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;

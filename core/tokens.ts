@@ -5,3 +5,4 @@ import type { FlowgateConfig } from './config/config-schema.js';
 
 export const ConfigToken: ServiceIdentifier<FlowgateConfig> = Symbol.for('flowgate.Config');
 export const LoggerToken: ServiceIdentifier<Logger> = Symbol.for('flowgate.Logger');
+export const WorkflowEventsToken: ServiceIdentifier<import('./plugin-api.js').WorkflowEvents> = Symbol.for('flowgate.WorkflowEvents');

@@ -9,11 +9,15 @@ import type { Logger } from 'winston';
 import { HttpError } from '../errors.js';
 import type { ApiRequest, Authenticator, JsonSchema, Principal, RouteDefinition } from '../plugin-api.js';
 import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
+import type { CoreEventMap } from '../events/core-events.js';
+import { redact } from '../logging/logger.js';
 
 export interface MountOptions {
   bodyLimit: string;
   validateResponses: boolean;
   authenticator: () => Authenticator | null;
+  /** Told about every answered mutating request (the audit plugin listens). */
+  onMutation: (event: CoreEventMap['api.request']) => void;
 }
 
 type RequestWithState = Request & { rawBody?: Buffer; requestId: string; log: Logger; principal?: Principal | null };
@@ -72,6 +76,12 @@ export class RouteMounter {
           rawBody: request.rawBody,
           headers: req.headers,
         };
+        if (route.method !== 'get') {
+          res.once('finish', () => this.options.onMutation({
+            method: route.method.toUpperCase(), route: route.path, params: apiRequest.params, status: res.statusCode,
+            principal: apiRequest.principal, requestId: apiRequest.requestId, ip: apiRequest.ip, body: redact(body),
+          }));
+        }
         const result = await route.handler(apiRequest, res);
         if (result === undefined || res.headersSent) return;
         const status = result.status ?? (result.body === undefined ? 204 : 200);

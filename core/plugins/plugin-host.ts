@@ -161,7 +161,7 @@ export class PluginHost {
           job: (definition) => {
             this.contributions.addJob(id, definition);
             bind(definition.handler).toSelf().inSingletonScope();
-            this.scheduler.define(definition.name, () => this.container.get(definition.handler), definition);
+            this.scheduler.define(definition.name, () => this.container.get(definition.handler), { concurrency: definition.concurrency, lockLifetimeMs: definition.lockLifetimeMs });
           },
           topic: (definition) => this.contributions.addTopic(id, definition),
           model: <T>(definition: ModelDefinition<T>) => {

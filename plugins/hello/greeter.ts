@@ -22,7 +22,7 @@ export class Greeter {
     const result = await this.greetings.findOneAndUpdate(
       { idempotencyKey },
       { $setOnInsert: { name, text: `${this.config.salutation}, ${name}!`, idempotencyKey, createdAt: new Date() } },
-      { upsert: true, new: true, includeResultMetadata: true, lean: true },
+      { upsert: true, returnDocument: 'after', includeResultMetadata: true, lean: true },
     );
     const doc = result.value as (Greeting & { _id: unknown }) | null;
     if (!doc) throw new Error('upsert returned no document');
