@@ -13,3 +13,4 @@ export { PermissionCatalog, roleAtLeast } from './security/roles.js';
 export { ConfigToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
 export { commonSchemas } from './http/route-mounter.js';
 export { injectable, inject } from 'inversify';
+export { Maintenance, type MaintenanceState } from './maintenance.js';

@@ -23,8 +23,13 @@ export interface PluginManifest {
   readonly dependsOn?: readonly string[];
   /** One sentence for `GET /api/plugins` and the docs. */
   readonly description?: string;
-  /** Validates `plugins.<id>` in config before register() runs; defaults are filled in. */
+  /** Validates `pluginSettings.<id>` in config before register() runs; defaults are filled in. */
   readonly configSchema?: JsonSchema;
+  /**
+   * Environment variables that set a setting, e.g. `{ WHATSAPP_APP_SECRET: 'appSecret' }`
+   * (dotted paths reach nested settings). Secrets belong here, never in config files.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /** A plugin: a manifest plus one synchronous, side-effect-free registration function. */

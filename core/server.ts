@@ -17,6 +17,7 @@ import { Contributions } from './plugins/contributions.js';
 import { PluginHost } from './plugins/plugin-host.js';
 import { Realtime } from './realtime/realtime.js';
 import { CoreEvents } from './events/core-events.js';
+import { Maintenance } from './maintenance.js';
 import { Scheduler } from './scheduling/scheduler.js';
 import { PermissionCatalog } from './security/roles.js';
 import { MongoConnection } from './storage/mongo.js';
@@ -50,12 +51,14 @@ export class FlowgateServer {
     this.container.bind(Realtime).toSelf().inSingletonScope();
     this.container.bind(Metrics).toSelf().inSingletonScope();
     this.container.bind(CoreEvents).toSelf().inSingletonScope();
+    this.container.bind(Maintenance).toSelf().inSingletonScope();
     this.permissions.grant('core', 'plugins:read', 'viewer');
     this.plugins = new PluginHost({
       coreVersion,
       projectRoot,
       builtinDir: builtinPluginDir,
       settings: config.pluginSettings as Record<string, unknown>,
+      env: process.env,
       startTimeoutMs: config.lifecycle.startTimeoutMs,
       stopTimeoutMs: config.lifecycle.stopTimeoutMs,
     }, this.container, this.contributions, this.permissions, this.get(MongoConnection), this.get(Scheduler), this.logger);
@@ -73,6 +76,9 @@ export class FlowgateServer {
       await this.get(MongoConnection).connect();
       await this.get(RedisConnection).connect();
       await this.get(Scheduler).start();
+      const maintenance = this.get(Maintenance);
+      maintenance.onChange((state) => (state.active ? this.get(Scheduler).pause() : this.get(Scheduler).resume()));
+      await maintenance.start();
       await this.plugins.startAll();
       this.contributions.routes.push(...platformRoutes({
         checks: () => this.readiness(),

@@ -33,6 +33,8 @@ export interface PluginHostOptions {
   /** Where built-in plugins live (`<root>/dist/plugins`). */
   builtinDir: string;
   settings: Record<string, unknown>;
+  /** Read for the variables plugins declare in `manifest.environment`. */
+  env: NodeJS.ProcessEnv;
   startTimeoutMs: number;
   stopTimeoutMs: number;
 }
@@ -194,7 +196,15 @@ export class PluginHost {
   }
 
   private pluginConfig(plugin: Plugin): unknown {
-    const raw = structuredClone(this.options.settings[plugin.manifest.id] ?? {});
+    const raw = structuredClone(this.options.settings[plugin.manifest.id] ?? {}) as Record<string, unknown>;
+    for (const [variable, path] of Object.entries(plugin.manifest.environment ?? {})) {
+      const value = this.options.env[variable];
+      if (value === undefined || value === '') continue;
+      const keys = path.split('.');
+      let node = raw;
+      for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
+      node[keys[keys.length - 1] as string] = value;
+    }
     if (plugin.manifest.configSchema) {
       const validate = createAjv({ useDefaults: true }).compile(plugin.manifest.configSchema);
       if (!validate(raw)) {

@@ -123,6 +123,19 @@ export class Scheduler {
     }));
   }
 
+  /** Stops taking jobs (maintenance); jobs already running finish. */
+  async pause(): Promise<void> {
+    if (this.agenda && this.running) await this.agenda.stop();
+    this.running = false;
+  }
+
+  async resume(): Promise<void> {
+    if (this.agenda && !this.running && this.config.scheduler.enabled) {
+      await this.agenda.start();
+      this.running = true;
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.agenda && this.running) await this.agenda.stop();
     this.running = false;
