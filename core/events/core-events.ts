@@ -23,6 +23,18 @@ export interface CoreEventMap {
     /** The validated body with secret-looking fields removed. */
     body: unknown;
   };
+  /**
+   * Something worth an audit entry happened outside an API request, or took longer than one:
+   * a scheduled backup, a restore run from the CLI. `actor` is null for the system itself.
+   */
+  'activity': {
+    /** `plugin.verb`, e.g. `backup.completed`. */
+    action: string;
+    actor: Principal | null;
+    resource: { type: string; id: string };
+    outcome: 'succeeded' | 'failed';
+    details?: Record<string, unknown>;
+  };
 }
 
 @injectable()

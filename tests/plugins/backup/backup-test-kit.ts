@@ -1,0 +1,63 @@
+/** Shared set-up of the backup tests: a server with the backup plugin and a private BACKUP_DIR. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BSON, type Db } from 'mongodb';
+import { MongoConnection } from '../../../core/index.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
+
+export const PROBE_PLUGIN = { from: './dist/tests/fixtures/plugins/backup-probe/index.js' };
+
+export interface BackupTestServer extends TestServer {
+  backupDir: string;
+  db: Db;
+}
+
+export async function startBackupServer(label: string, options: TestServerOptions & { backupDir?: string } = {}): Promise<BackupTestServer> {
+  const backupDir = options.backupDir ?? mkdtempSync(join(tmpdir(), `flowgate-backups-${label}-`));
+  const t = await startTestServer({
+    label,
+    plugins: ['hello', 'backup', PROBE_PLUGIN],
+    ...options,
+    pluginSettings: { backup: { dir: backupDir, lockTtlMs: 2000 }, ...(options.pluginSettings ?? {}) },
+  });
+  const db = t.server.get(MongoConnection).connection.db as Db;
+  return Object.assign(t, { backupDir, db });
+}
+
+/**
+ * Every document of every collection (except Agenda's and other internals), as canonical Extended
+ * JSON sorted by _id: equal snapshots mean equal documents with equal BSON types.
+ */
+/** Agenda's own collections: scheduler state, not data. */
+export const SCHEDULER_COLLECTIONS = ['agendaJobs', 'agenda_logs'];
+
+export async function snapshot(db: Db, skip: readonly string[] = SCHEDULER_COLLECTIONS): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name as string).filter((n) => !skip.includes(n)).sort();
+  for (const name of names) {
+    const docs = await db.collection(name).find({}, { promoteValues: false }).toArray();
+    out[name] = docs.map((d) => BSON.EJSON.stringify(d, { relaxed: false })).sort();
+  }
+  return out;
+}
+
+/** Empties every collection the server's models use, as a disaster would. */
+export async function wipe(db: Db): Promise<void> {
+  for (const { name } of await db.listCollections({}, { nameOnly: true }).toArray()) {
+    if (!SCHEDULER_COLLECTIONS.includes(name as string)) await db.collection(name as string).deleteMany({});
+  }
+}
+
+/** True when the server stores Decimal128 (MongoDB does; FerretDB v1 drops the connection). */
+export async function supportsDecimal128(db: Db): Promise<boolean> {
+  const probe = db.collection('decimal_probe');
+  try {
+    await probe.insertOne({ value: BSON.Decimal128.fromString('1.5') });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.drop().catch(() => false);
+  }
+}
