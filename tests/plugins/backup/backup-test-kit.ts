@@ -1,9 +1,13 @@
 /** Shared set-up of the backup tests: a server with the backup plugin and a private BACKUP_DIR. */
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BSON, type Db } from 'mongodb';
 import { MongoConnection } from '../../../core/index.js';
+import { ContentDigest } from '../../../plugins/backup/archive/codec.js';
+import type { Manifest } from '../../../plugins/backup/archive/manifest.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
 
 export const PROBE_PLUGIN = { from: './dist/tests/fixtures/plugins/backup-probe/index.js' };
@@ -60,4 +64,35 @@ export async function supportsDecimal128(db: Db): Promise<boolean> {
   } finally {
     await probe.drop().catch(() => false);
   }
+}
+
+/** Reads and rewrites a backup's manifest in place (to damage it, or to forge a consistent one). */
+export function editManifest(backupDir: string, id: string, edit: (manifest: Manifest) => unknown): void {
+  const path = join(backupDir, id, 'manifest.json');
+  writeFileSync(path, JSON.stringify(edit(JSON.parse(readFileSync(path, 'utf8')) as Manifest)));
+}
+
+/** Rewrites one collection file from lines and updates its manifest entry so that every checksum agrees. */
+export function forgeCollection(backupDir: string, id: string, collection: string, lines: string[]): void {
+  editManifest(backupDir, id, (manifest) => {
+    const entry = manifest.collections.find((c) => c.name === collection);
+    if (!entry) throw new Error(`no collection ${collection} in ${id}`);
+    const gz = gzipSync(lines.map((l) => `${l}\n`).join(''));
+    writeFileSync(join(backupDir, id, entry.file), gz);
+    const digest = new ContentDigest();
+    for (const line of lines) digest.add(line);
+    Object.assign(entry, { documents: lines.length, bytes: gz.length, sha256: createHash('sha256').update(gz).digest('hex'), contentDigest: digest.hex() });
+    return manifest;
+  });
+}
+
+export function collectionFile(backupDir: string, id: string, collection: string): string {
+  const manifest = JSON.parse(readFileSync(join(backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
+  const entry = manifest.collections.find((c) => c.name === collection);
+  if (!entry) throw new Error(`no collection ${collection} in ${id}`);
+  return join(backupDir, id, entry.file);
+}
+
+export function readLinesOf(file: string): string[] {
+  return gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
 }
