@@ -27,9 +27,9 @@ export interface BackupOptions {
   onProgress?: (report: ProgressReport) => void;
 }
 
-/** A backup id that sorts by time: `20261126T070230Z-a1b2c3`. */
+/** A backup id that sorts by time: `20261126T070230123Z-a1b2c3`. */
 export function newBackupId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `${now.toISOString().replace(/[-:]/g, '').replace('.', '')}-${randomBytes(3).toString('hex')}`;
 }
 
 @injectable()

@@ -2,7 +2,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { BACKUP_ID_PATTERN } from './archive/manifest.js';
 
-export const backupIdSchema = { type: 'string', pattern: BACKUP_ID_PATTERN, description: 'Backup id, e.g. 20261126T070230Z-a1b2c3' } as const;
+export const backupIdSchema = { type: 'string', pattern: BACKUP_ID_PATTERN, description: 'Backup id, e.g. 20261126T070230123Z-a1b2c3' } as const;
 
 /** A database name a restore may write into (never the server's own system databases). */
 export const databaseNameSchema = { type: 'string', pattern: '^(?!(admin|local|config)$)[A-Za-z0-9_-]{1,63}$' } as const;

@@ -9,8 +9,8 @@ export const ARCHIVE_FORMAT = 'flowgate-backup';
 export const ARCHIVE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Backup ids sort by time: `20261126T070230Z-a1b2c3`. Nothing else can name an archive. */
-export const BACKUP_ID_PATTERN = '^[0-9]{8}T[0-9]{6}Z-[a-f0-9]{6}$';
+/** Backup ids sort by time: `20261126T070230123Z-a1b2c3`. Nothing else can name an archive. */
+export const BACKUP_ID_PATTERN = '^[0-9]{8}T[0-9]{9}Z-[a-f0-9]{6}$';
 /** Collection files inside an archive: no separators, no leading dot. */
 export const ARCHIVE_FILE_PATTERN = '^[0-9]{3}-[A-Za-z0-9_-]{1,80}\\.ndjson\\.gz$';
 const sha256 = { type: 'string', pattern: '^[a-f0-9]{64}$' } as const;
