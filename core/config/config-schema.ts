@@ -7,7 +7,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'mongodb', 'redis', 'log', 'plugins', 'pluginSettings', 'lifecycle', 'scheduler', 'workflows', 'realtime'],
+  required: ['http', 'mongodb', 'redis', 'log', 'plugins', 'pluginSettings', 'lifecycle', 'scheduler', 'workflows', 'realtime', 'engine'],
   properties: {
     $schema: { type: 'string' },
     http: {
@@ -87,6 +87,18 @@ export const configSchema = {
       properties: {
         dir: { type: 'string', default: 'workflows' },
         watch: { type: 'boolean', default: true },
+      },
+    },
+    engine: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leaseMs', 'maxConcurrent', 'sweepEveryMs', 'executionTimeoutMs', 'dispatchGraceMs'],
+      properties: {
+        leaseMs: { type: 'integer', minimum: 500, default: 30000, description: 'How long an execution stays claimed by a process without a heartbeat' },
+        maxConcurrent: { type: 'integer', minimum: 1, default: 64, description: 'Executions one process runs at once; the rest wait, queued' },
+        sweepEveryMs: { type: 'integer', minimum: 100, default: 5000, description: 'How often a process looks for expired leases, due executions and undispatched events' },
+        executionTimeoutMs: { type: 'integer', minimum: 1000, default: 86400000, description: 'Default limit for one execution, waiting included (a workflow can set its own)' },
+        dispatchGraceMs: { type: 'integer', minimum: 100, default: 2000, description: 'Age after which an event no process dispatched is dispatched by the sweeper' },
       },
     },
     realtime: {

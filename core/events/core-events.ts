@@ -23,6 +23,15 @@ export interface CoreEventMap {
     /** The validated body with secret-looking fields removed. */
     body: unknown;
   };
+  /** An execution ended (succeeded, failed or cancelled); analytics and audit listen. */
+  'execution.finished': {
+    executionId: string;
+    workflowId: string;
+    workflowVersion: number;
+    status: 'succeeded' | 'failed' | 'cancelled';
+    durationMs: number;
+    error: { code: string; message: string; stepId?: string } | null;
+  };
   /**
    * Something worth an audit entry happened outside an API request, or took longer than one:
    * a scheduled backup, a restore run from the CLI. `actor` is null for the system itself.
