@@ -6,6 +6,7 @@
 import type { Plugin } from '../../core/index.js';
 import { BackupAnnouncer, BACKUPS_TOPIC } from './announcer.js';
 import { BackupService } from './backup-service.js';
+import { CreateBackupCommand, ListBackupsCommand, RESTORE_USAGE, RestoreBackupCommand } from './commands/backup-commands.js';
 import { backupConfigSchema, BackupConfigToken, type BackupConfig } from './config.js';
 import { RunBackupJob } from './jobs/run-backup.js';
 import { BackupScheduleModel } from './models/backup-schedule.js';
@@ -48,6 +49,12 @@ const backup: Plugin<BackupConfig> = {
     r.permissions({ 'backups:read': 'admin', 'backups:create': 'admin', 'backups:schedule': 'admin', 'backups:restore': 'owner' });
     r.routes(BackupRoutes);
     r.job({ name: BACKUP_JOB, handler: RunBackupJob, concurrency: 1, lockLifetimeMs: 30 * 60_000 });
+    r.command({ name: 'backup:create', summary: 'Back up every registered collection now, with a progress bar', handler: CreateBackupCommand });
+    r.command({ name: 'backup:list', summary: 'List the backups, newest first', handler: ListBackupsCommand });
+    r.command({
+      name: 'backup:restore', summary: 'Verify a backup and show what a restore would replace; with --confirm, restore it',
+      usage: RESTORE_USAGE.replace('usage: flowgate backup:restore ', ''), handler: RestoreBackupCommand,
+    });
     r.topic({
       name: BACKUPS_TOPIC, permission: 'backups:read', summary: 'Progress and outcome of every backup and restore',
       events: {
