@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
 import type { Logger } from 'winston';
-import { StepError } from '../errors.js';
+import { StepDeferral, StepError } from '../errors.js';
 import type { Action, RunContext } from '../plugin-api.js';
 import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
 import type { EngineClock } from './clock.js';
@@ -298,6 +298,10 @@ export class StepDriver {
       const port = result.port ?? 'default';
       return { kind: 'ok', output: result.output, port, trail: this.trailEntry(step, action, index, attempt, 'succeeded', startedAt, { input, output: result.output, port, decisions, unitId }) };
     } catch (error) {
+      if (error instanceof StepDeferral) {
+        decisions.push({ policy: action.registered.id, decision: 'defer', code: error.code, reason: error.reason, until: error.until });
+        return { kind: 'deferred', until: error.until, trail: this.trailEntry(step, action, index, attempt, 'deferred', startedAt, { input, decisions, unitId }) };
+      }
       const failure = asStepError(error);
       return { kind: 'error', error: failure, trail: this.trailEntry(step, action, index, attempt, 'failed', startedAt, { input, decisions, error: failure, unitId }) };
     } finally {
