@@ -113,7 +113,9 @@ export class WorkflowRegistry {
 
   private async reject(file: string, id: string | null, issues: WorkflowIssue[]): Promise<WorkflowIssue[]> {
     this.logger.error('workflow file rejected; the previous version stays active', { file, workflowId: id, issues });
-    if (id) await this.workflows.updateOne({ _id: id }, { $set: { lastError: { at: new Date(), issuesJson: JSON.stringify(issues) } } });
+    // A file that does not parse has no id to go by: find the workflow it defined before by its file name.
+    const filter: Record<string, string> = id ? { _id: id } : { file, source: 'file' };
+    await this.workflows.updateOne(filter, { $set: { lastError: { at: new Date(), issuesJson: JSON.stringify(issues) } } });
     this.realtime.publish('workflows', 'workflow.invalid', { workflowId: id, file, issues });
     return issues;
   }
