@@ -42,6 +42,7 @@ export class FlowgateServer {
   private http: HttpServer | null = null;
   private openApiDocument: OpenApiDocument | null = null;
   private stopping: Promise<void> | null = null;
+  private registered = false;
 
   constructor(readonly config: FlowgateConfig, logger?: Logger) {
     this.logger = logger ?? createLogger({ level: config.log.level });
@@ -79,11 +80,21 @@ export class FlowgateServer {
     return this.container.get<T>(token);
   }
 
-  /** Boots everything and listens. On failure, whatever started is stopped again before throwing. */
-  async start(): Promise<void> {
+  /** Imports and registers the configured plugins without connecting to anything; runs once. */
+  async registerPlugins(): Promise<void> {
+    if (this.registered) return;
+    this.registered = true;
+    const imported = await this.plugins.importAll(this.config.plugins);
+    this.plugins.registerAll(this.plugins.order(imported));
+  }
+
+  /**
+   * Boots everything and listens (unless `listen` is false, as for CLI commands). On failure,
+   * whatever started is stopped again before throwing.
+   */
+  async start(options: { listen?: boolean } = {}): Promise<void> {
     try {
-      const imported = await this.plugins.importAll(this.config.plugins);
-      this.plugins.registerAll(this.plugins.order(imported));
+      await this.registerPlugins();
       // Created now so that its models and jobs are registered before storage and the scheduler start.
       const engine = this.get(WorkflowEngine);
       await this.get(MongoConnection).connect();
@@ -105,6 +116,7 @@ export class FlowgateServer {
         plugins: () => this.describePlugins(),
       }).map((route) => ({ plugin: 'core', route })));
       this.plugins.collectRoutes();
+      if (options.listen === false) return;
       await this.listen();
       this.logger.info('flowgate started', { url: this.url, plugins: this.plugins.loaded.map((p) => p.plugin.manifest.id) });
     } catch (error) {

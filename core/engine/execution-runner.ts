@@ -106,7 +106,7 @@ export class StepDriver {
       const now = this.clock.now();
       const trail: StepTrailRecord = { stepId: step.id, index: -1, attempt: 0, status: 'skipped', decisions: [], startedAt: now, finishedAt: now, durationMs: 0 };
       state.steps[step.id] = { port: 'skipped' };
-      this.advance(state, step, 'default');
+      this.advance(state, step, 'skipped');
       return this.commit(state, sink, [trail], null);
     }
     if (step.forEach) return this.runForEach(state, step, sink, signal);
@@ -238,7 +238,8 @@ export class StepDriver {
   }
 
   private advance(state: ExecutionState, step: CompiledStep, port: string): void {
-    const target = step.next[port] ?? step.next.default;
+    // A skipped step did not run: unless `next.skipped` says otherwise, the following step runs.
+    const target = step.next[port] ?? (port === 'skipped' ? undefined : step.next.default);
     if (target === 'end') {
       state.cursor = null;
       return;

@@ -58,7 +58,7 @@ export interface CompiledWorkflow {
 
 export type CompileResult = { ok: true; workflow: CompiledWorkflow } | { ok: false; issues: WorkflowIssue[] };
 
-const BUILTIN_PORTS = ['default', 'error', 'denied'];
+const BUILTIN_PORTS = ['default', 'error', 'denied', 'skipped'];
 const TEMPLATE_PLACEHOLDER = '\u0000template';
 
 /** A canonical hash of a definition, so an unchanged file does not make a new version. */

@@ -34,7 +34,7 @@ export interface WorkflowSummary {
   lastError?: { at: string; issues: WorkflowIssue[] };
 }
 
-const WORKFLOW_FILE = /^(?!.*\.test\.json$)(?!schema\.json$).+\.json$/;
+const WORKFLOW_FILE = /^(?!.*\.test\.json$)(?!(.+\.)?schema\.json$).+\.json$/;
 
 export class WorkflowRegistry {
   private readonly active = new Map<string, CompiledWorkflow>();
