@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
 import type { Logger } from 'winston';
-import { StepError } from '../errors.js';
+import { StepDeferral, StepError } from '../errors.js';
 import type { Action, RunContext } from '../plugin-api.js';
 import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
 import type { EngineClock } from './clock.js';
@@ -106,7 +106,7 @@ export class StepDriver {
       const now = this.clock.now();
       const trail: StepTrailRecord = { stepId: step.id, index: -1, attempt: 0, status: 'skipped', decisions: [], startedAt: now, finishedAt: now, durationMs: 0 };
       state.steps[step.id] = { port: 'skipped' };
-      this.advance(state, step, 'default');
+      this.advance(state, step, 'skipped');
       return this.commit(state, sink, [trail], null);
     }
     if (step.forEach) return this.runForEach(state, step, sink, signal);
@@ -238,7 +238,8 @@ export class StepDriver {
   }
 
   private advance(state: ExecutionState, step: CompiledStep, port: string): void {
-    const target = step.next[port] ?? step.next.default;
+    // A skipped step did not run: unless `next.skipped` says otherwise, the following step runs.
+    const target = step.next[port] ?? (port === 'skipped' ? undefined : step.next.default);
     if (target === 'end') {
       state.cursor = null;
       return;
@@ -298,6 +299,10 @@ export class StepDriver {
       const port = result.port ?? 'default';
       return { kind: 'ok', output: result.output, port, trail: this.trailEntry(step, action, index, attempt, 'succeeded', startedAt, { input, output: result.output, port, decisions, unitId }) };
     } catch (error) {
+      if (error instanceof StepDeferral) {
+        decisions.push({ policy: action.registered.id, decision: 'defer', code: error.code, reason: error.reason, until: error.until });
+        return { kind: 'deferred', until: error.until, trail: this.trailEntry(step, action, index, attempt, 'deferred', startedAt, { input, decisions, unitId }) };
+      }
       const failure = asStepError(error);
       return { kind: 'error', error: failure, trail: this.trailEntry(step, action, index, attempt, 'failed', startedAt, { input, decisions, error: failure, unitId }) };
     } finally {

@@ -58,7 +58,7 @@ export interface CompiledWorkflow {
 
 export type CompileResult = { ok: true; workflow: CompiledWorkflow } | { ok: false; issues: WorkflowIssue[] };
 
-const BUILTIN_PORTS = ['default', 'error', 'denied'];
+const BUILTIN_PORTS = ['default', 'error', 'denied', 'skipped'];
 const TEMPLATE_PLACEHOLDER = '\u0000template';
 
 /** A canonical hash of a definition, so an unchanged file does not make a new version. */
@@ -77,6 +77,7 @@ export class WorkflowCompiler {
   private readonly ajv = createAjv({ useDefaults: true });
   private readonly validateShape = this.ajv.compile(workflowSchema);
   private readonly schemas = new SchemaCache(createAjv());
+  private readonly conditions = createAjv({ strict: false });
 
   constructor(private readonly contributions: Contributions) {}
 
@@ -176,7 +177,7 @@ export class WorkflowCompiler {
   private compileCondition(schema: Record<string, unknown> | undefined, path: string, issues: WorkflowIssue[]): ValidateFunction | undefined {
     if (!schema) return undefined;
     try {
-      return this.ajv.compile(schema);
+      return this.conditions.compile(schema);
     } catch (error) {
       issues.push({ path, code: 'INVALID_CONDITION', message: `Not a valid JSON Schema: ${(error as Error).message}` });
       return undefined;

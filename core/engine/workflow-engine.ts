@@ -16,7 +16,7 @@ import { CoreEvents } from '../events/core-events.js';
 import { Maintenance } from '../maintenance.js';
 import { Metrics } from '../observability/metrics.js';
 import { projectRoot } from '../paths.js';
-import type { SubmittedEvent, Trigger, TriggerEvent, WorkflowEvents } from '../plugin-api.js';
+import type { Dispose, SubmittedEvent, Trigger, TriggerEvent, WorkflowEvents } from '../plugin-api.js';
 import { Contributions } from '../plugins/contributions.js';
 import { Realtime } from '../realtime/realtime.js';
 import { Scheduler } from '../scheduling/scheduler.js';
@@ -58,6 +58,7 @@ export class WorkflowEngine implements WorkflowEvents {
   private sweepTimer: NodeJS.Timeout | null = null;
   private cancelSubscriber: Redis | null = null;
   private accepting = false;
+  private readonly activations = new Map<string, { version: number; dispose: Dispose }>();
   private readonly counters;
 
   constructor(
@@ -109,6 +110,7 @@ export class WorkflowEngine implements WorkflowEvents {
   async start(): Promise<void> {
     const dir = isAbsolute(this.config.workflows.dir) ? this.config.workflows.dir : join(projectRoot, this.config.workflows.dir);
     this.registryInstance = new WorkflowRegistry(this.compiler(), this.mongo.model(WorkflowModel), this.mongo.model(WorkflowVersionModel), this.redis, this.realtime, this.logger, dir);
+    this.registryInstance.onActiveChange = (id, workflow) => this.activate(id, workflow);
     await this.registry.start(this.config.workflows.watch);
     this.cancelSubscriber = this.redis.duplicate('engine-cancel');
     await this.cancelSubscriber.connect();
@@ -119,6 +121,33 @@ export class WorkflowEngine implements WorkflowEvents {
     this.sweepTimer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.error('engine sweep failed', { error: error.message })), this.config.engine.sweepEveryMs);
     this.sweepTimer.unref();
     await this.sweep();
+  }
+
+  /**
+   * Triggers that listen per workflow (a webhook path, a cron schedule) are activated when the
+   * workflow becomes active and disposed when it stops being active or changes version.
+   * Shutdown does not dispose them: other processes keep serving the workflow.
+   */
+  private async activate(id: string, workflow: CompiledWorkflow | undefined): Promise<void> {
+    const current = this.activations.get(id);
+    if (current) {
+      this.activations.delete(id);
+      await current.dispose().catch((error: Error) => this.logger.error('trigger dispose failed', { workflowId: id, error: error.message }));
+    }
+    if (!workflow) return;
+    const trigger = this.container.get<Trigger>(workflow.trigger.registered.contribution.impl);
+    if (!trigger.activate) return;
+    const logger = this.logger.child({ workflowId: id, trigger: workflow.trigger.registered.id });
+    try {
+      const dispose = await trigger.activate(workflow.trigger.config, {
+        workflowId: id,
+        logger,
+        emit: (event) => this.submit({ ...event, type: workflow.trigger.registered.id, workflowId: id }),
+      });
+      this.activations.set(id, { version: workflow.version, dispose });
+    } catch (error) {
+      logger.error('trigger activation failed; the workflow receives no events from it', { error: (error as Error).message });
+    }
   }
 
   private get cancelChannel(): string {
@@ -139,7 +168,7 @@ export class WorkflowEngine implements WorkflowEvents {
   // -------------------------------------------------------------------------------------------
   // Intake
 
-  async submit(event: TriggerEvent & { workflowId?: string }): Promise<SubmittedEvent> {
+  async submit(event: TriggerEvent): Promise<SubmittedEvent> {
     const record: WorkflowEventRecord = {
       _id: randomUUID(), type: event.type, sourceId: event.sourceId, payloadJson: JSON.stringify(event.payload),
       workflowId: event.workflowId ?? null, receivedAt: event.occurredAt ?? new Date(), dispatched: false, executionCount: 0,

@@ -34,7 +34,7 @@ export interface WorkflowSummary {
   lastError?: { at: string; issues: WorkflowIssue[] };
 }
 
-const WORKFLOW_FILE = /^(?!.*\.test\.json$)(?!schema\.json$).+\.json$/;
+const WORKFLOW_FILE = /^(?!.*\.test\.json$)(?!(.+\.)?schema\.json$).+\.json$/;
 
 export class WorkflowRegistry {
   private readonly active = new Map<string, CompiledWorkflow>();
@@ -42,6 +42,8 @@ export class WorkflowRegistry {
   private watcher: FSWatcher | null = null;
   private subscriber: Redis | null = null;
   private readonly pendingFiles = new Map<string, NodeJS.Timeout>();
+  /** Told when a workflow becomes active (or changes version) and when it stops being active. */
+  onActiveChange: (id: string, workflow: CompiledWorkflow | undefined) => Promise<void> = async () => undefined;
 
   constructor(
     private readonly compiler: WorkflowCompiler,
@@ -111,7 +113,9 @@ export class WorkflowRegistry {
 
   private async reject(file: string, id: string | null, issues: WorkflowIssue[]): Promise<WorkflowIssue[]> {
     this.logger.error('workflow file rejected; the previous version stays active', { file, workflowId: id, issues });
-    if (id) await this.workflows.updateOne({ _id: id }, { $set: { lastError: { at: new Date(), issuesJson: JSON.stringify(issues) } } });
+    // A file that does not parse has no id to go by: find the workflow it defined before by its file name.
+    const filter: Record<string, string> = id ? { _id: id } : { file, source: 'file' };
+    await this.workflows.updateOne(filter, { $set: { lastError: { at: new Date(), issuesJson: JSON.stringify(issues) } } });
     this.realtime.publish('workflows', 'workflow.invalid', { workflowId: id, file, issues });
     return issues;
   }
@@ -176,16 +180,18 @@ export class WorkflowRegistry {
   /** Re-reads one workflow's record and updates the active set. */
   async refresh(id: string): Promise<void> {
     const record = await this.workflows.findById(id).lean();
-    if (!record || record.deleted || !record.enabled) {
-      this.active.delete(id);
-      return;
+    let next: CompiledWorkflow | undefined;
+    if (record && !record.deleted && record.enabled) {
+      try {
+        next = await this.compiledVersion(id, record.currentVersion);
+      } catch (error) {
+        this.logger.error('stored workflow no longer compiles (a plugin or type is missing); it is inactive', { workflowId: id, error: (error as Error).message });
+      }
     }
-    try {
-      this.active.set(id, await this.compiledVersion(id, record.currentVersion));
-    } catch (error) {
-      this.active.delete(id);
-      this.logger.error('stored workflow no longer compiles (a plugin or type is missing); it is inactive', { workflowId: id, error: (error as Error).message });
-    }
+    const previous = this.active.get(id);
+    if (next) this.active.set(id, next);
+    else this.active.delete(id);
+    if (previous?.version !== next?.version) await this.onActiveChange(id, next);
   }
 
   /** The compiled form of one stored version, cached: executions pin the version they started with. */

@@ -35,7 +35,7 @@ const retry = {
 
 const next = {
   type: 'object',
-  description: 'Output port → step id or "end". Ports: default, error, denied, or one the action declares.',
+  description: 'Output port → step id or "end". Ports: default, error, denied, skipped, or one the action declares.',
   propertyNames: { pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,63}$' },
   additionalProperties: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,63}$' },
 } as const;
