@@ -115,7 +115,10 @@ async function main(): Promise<void> {
   const base = process.env.MONGODB_URI;
   if (!base) throw new Error('Run through scripts/with-services.js (or set MONGODB_URI and REDIS_URL)');
   const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
-  const rows: Measurement[] = [];
+  console.log('| operation | documents | seconds | documents/s | MB/s (Extended JSON) | archive MB | RSS before MB | peak RSS MB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  // Each row is printed as soon as it is measured: a long run that fails halfway keeps what it has.
+  const print = (r: Measurement) => console.log(`| ${r.operation} | ${r.documents.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.documents / r.seconds).toLocaleString('en')} | ${(r.bytes / 1024 / 1024 / r.seconds).toFixed(1)} | ${megabytes(r.archiveBytes)} | ${r.baselineRssMb} | ${r.peakRssMb} |`);
   for (const size of sizes) {
     const uri = new URL(base);
     uri.pathname = `/bench_backup_${size}`;
@@ -124,19 +127,14 @@ async function main(): Promise<void> {
       console.error(`seeding ${size.toLocaleString('en')} documents…`);
       await seed(uri.toString(), size);
       const backup = runWorker(['backup', uri.toString(), backupDir]);
-      rows.push(backup);
-      rows.push(runWorker(['restore', uri.toString(), backupDir, backup.id]));
+      print(backup);
+      print(runWorker(['restore', uri.toString(), backupDir, backup.id]));
       const client = await MongoClient.connect(uri.toString());
       await client.db().dropDatabase();
       await client.close();
     } finally {
       rmSync(backupDir, { recursive: true, force: true });
     }
-  }
-  console.log(`\n| operation | documents | seconds | documents/s | MB/s (Extended JSON) | archive MB | RSS before MB | peak RSS MB |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of rows) {
-    console.log(`| ${r.operation} | ${r.documents.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.documents / r.seconds).toLocaleString('en')} | ${(r.bytes / 1024 / 1024 / r.seconds).toFixed(1)} | ${megabytes(r.archiveBytes)} | ${r.baselineRssMb} | ${r.peakRssMb} |`);
   }
 }
 

@@ -8,7 +8,7 @@ import { BSON, type Db } from 'mongodb';
 import { MongoConnection } from '../../../core/index.js';
 import { ContentDigest } from '../../../plugins/backup/archive/codec.js';
 import type { Manifest } from '../../../plugins/backup/archive/manifest.js';
-import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
+import { eventually, startTestServer, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
 
 export const PROBE_PLUGIN = { from: './dist/tests/fixtures/plugins/backup-probe/index.js' };
 
@@ -21,7 +21,7 @@ export async function startBackupServer(label: string, options: TestServerOption
   const backupDir = options.backupDir ?? mkdtempSync(join(tmpdir(), `flowgate-backups-${label}-`));
   const t = await startTestServer({
     label,
-    plugins: ['hello', 'backup', PROBE_PLUGIN],
+    plugins: ['flow', 'http', 'schedule', 'hello', 'backup', PROBE_PLUGIN],
     ...options,
     pluginSettings: { backup: { dir: backupDir, lockTtlMs: 2000 }, ...(options.pluginSettings ?? {}) },
   });
@@ -44,6 +44,14 @@ export async function snapshot(db: Db, skip: readonly string[] = SCHEDULER_COLLE
     out[name] = docs.map((d) => BSON.EJSON.stringify(d, { relaxed: false })).sort();
   }
   return out;
+}
+
+/** Waits until the engine has finished the workflow runs that `count` greetings started. */
+export async function engineSettled(db: Db, count: number): Promise<void> {
+  await eventually(async () => {
+    const runs = await db.collection('executions').find({}, { projection: { status: 1 } }).toArray();
+    return runs.length === count && runs.every((run) => ['succeeded', 'failed', 'cancelled'].includes(run.status as string));
+  });
 }
 
 /** Empties every collection the server's models use, as a disaster would. */

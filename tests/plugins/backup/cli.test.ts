@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../core/paths.js';
 import { eventually } from '../../helpers/test-host.js';
-import { PROBE_PLUGIN, snapshot, startBackupServer, wipe, type BackupTestServer } from './backup-test-kit.js';
+import { engineSettled, PROBE_PLUGIN, snapshot, startBackupServer, wipe, type BackupTestServer } from './backup-test-kit.js';
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -22,7 +22,7 @@ describe('plugin backup: the flowgate CLI', () => {
         NODE_ENV: 'test',
         MONGODB_URI: t.mongodbUri,
         BACKUP_DIR: t.backupDir,
-        FLOWGATE__plugins: JSON.stringify(['hello', 'backup', PROBE_PLUGIN]),
+        FLOWGATE__plugins: JSON.stringify(['flow', 'http', 'schedule', 'hello', 'backup', PROBE_PLUGIN]),
         FLOWGATE__pluginSettings__backup__lockTtlMs: '2000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,6 +38,7 @@ describe('plugin backup: the flowgate CLI', () => {
   it('backs up with a progress bar, lists, dry-runs and restores', async () => {
     await t.db.collection('proberecords').insertMany(Array.from({ length: 3000 }, (_, i) => ({ i })));
     await t.request('post', '/api/hello/greetings', { as: 'agent', body: { name: 'Ada' } });
+    await engineSettled(t.db, 1);
     const before = await snapshot(t.db);
 
     const made = await flowgate(['backup:create']).done;

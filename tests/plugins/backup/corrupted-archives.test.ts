@@ -4,7 +4,7 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
-  collectionFile, editManifest, forgeCollection, readLinesOf, snapshot, startBackupServer, type BackupTestServer,
+  collectionFile, editManifest, engineSettled, forgeCollection, readLinesOf, snapshot, startBackupServer, type BackupTestServer,
 } from './backup-test-kit.js';
 
 interface ErrorBody { error: { code: string; message: string } }
@@ -15,6 +15,7 @@ describe('plugin backup: damaged, modified and foreign archives are refused', ()
     t = await startBackupServer('backup_corrupt');
     for (const name of ['Ada', 'Grace', 'Linus', 'Margaret']) await t.request('post', '/api/hello/greetings', { as: 'agent', body: { name } });
     await t.db.collection('proberecords').insertMany(Array.from({ length: 50 }, (_, i) => ({ i, label: `record ${i}` })));
+    await engineSettled(t.db, 4);
   });
   after(async () => { await t.stop(); });
 
@@ -22,7 +23,7 @@ describe('plugin backup: damaged, modified and foreign archives are refused', ()
   async function backupThenChange(): Promise<string> {
     const made = await t.request<{ id: string }>('post', '/api/backups', { as: 'admin' });
     assert.equal(made.status, 201, made.text);
-    await t.request('post', '/api/hello/greetings', { as: 'agent', body: { name: `after-${made.body.id}` } });
+    await t.db.collection('proberecords').insertOne({ label: `after ${made.body.id}` });
     return made.body.id;
   }
 

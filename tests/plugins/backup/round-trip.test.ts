@@ -4,7 +4,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { CoreEvents, type CoreEventMap } from '../../../core/index.js';
 import { decodeLine, encodeDocument } from '../../../plugins/backup/archive/codec.js';
 import { nextEvent } from '../../helpers/test-host.js';
-import { SCHEDULER_COLLECTIONS, snapshot, startBackupServer, supportsDecimal128, wipe, type BackupTestServer } from './backup-test-kit.js';
+import { engineSettled, SCHEDULER_COLLECTIONS, snapshot, startBackupServer, supportsDecimal128, wipe, type BackupTestServer } from './backup-test-kit.js';
 
 const { Binary, Decimal128, Double, Int32, Long, ObjectId } = BSON;
 
@@ -37,6 +37,8 @@ describe('plugin backup: round trip', () => {
     for (const name of ['Ada', 'Grace', 'Linus']) {
       assert.equal((await t.request('post', '/api/hello/greetings', { as: 'agent', body: { name } })).status, 201);
     }
+    // Each greeting runs the shipped greeting-follow-up workflow: wait until the engine has written everything.
+    await engineSettled(t.db, 3);
     const withDecimal = await supportsDecimal128(t.db);
     await t.db.collection('proberecords').insertMany(Array.from({ length: 25 }, (_, i) => typedDocument(i, withDecimal)));
     await t.db.collection('probecaches').insertOne({ cached: 'derived data' });
@@ -46,6 +48,7 @@ describe('plugin backup: round trip', () => {
     assert.equal(made.status, 201, made.text);
     const names = made.body.collections.map((c) => c.name);
     assert.ok(names.includes('greetings') && names.includes('proberecords'), 'a plugin\'s models are backed up without being listed anywhere');
+    assert.ok(names.includes('executions') && names.includes('workflowevents'), 'the engine\'s data is backed up');
     assert.ok(!names.includes('probecaches') && !names.includes('backupschedules'), 'models registered with backup: false are left out');
     assert.equal(made.body.collections.find((c) => c.name === 'proberecords')?.documents, 25);
 
@@ -68,6 +71,8 @@ describe('plugin backup: round trip', () => {
     assert.deepEqual(after.probecaches, cacheAfterWipe, 'collections outside the archive are left as they are');
     const listed = await t.request<{ items: Array<{ name: string }> }>('get', '/api/hello/greetings', { as: 'viewer' });
     assert.deepEqual(listed.body.items.map((g) => g.name).sort(), ['Ada', 'Grace', 'Linus'], 'the plugin reads its restored data through its API');
+    const runs = await t.request<{ items: unknown[] }>('get', '/api/executions?limit=10', { as: 'admin' });
+    assert.equal(runs.body.items.length, 3, 'the engine reads its restored executions');
     const indexes = await t.db.collection('greetings').listIndexes().toArray();
     assert.ok(indexes.some((i) => i.unique && i.key.idempotencyKey === 1), 'indexes are restored');
   });
