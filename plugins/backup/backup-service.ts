@@ -13,6 +13,7 @@ import { ContentDigest, encodeDocument } from './archive/codec.js';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type CollectionEntry, type Manifest } from './archive/manifest.js';
 import { readManifest } from './archive/verifier.js';
 import { BackupAnnouncer, type ProgressReport } from './announcer.js';
+import { connectedDb } from './connected-db.js';
 import { BackupConfigToken, type BackupConfig } from './config.js';
 import { OperationLock } from './operation-lock.js';
 import { BackupSchedule } from './schedule.js';
@@ -45,9 +46,7 @@ export class BackupService {
   ) {}
 
   private get db(): Db {
-    const db = this.mongo.connection.db;
-    if (!db) throw new Error('MongoDB is not connected');
-    return db;
+    return connectedDb(this.mongo);
   }
 
   /** The collections a backup takes: those of models registered with `backup: true`. */

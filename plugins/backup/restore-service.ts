@@ -17,6 +17,7 @@ import { ContentDigest, encodeDocument } from './archive/codec.js';
 import { MANIFEST_FILE, type CollectionEntry, type Manifest } from './archive/manifest.js';
 import { checkEntry, readCollection, verifyArchive } from './archive/verifier.js';
 import { BackupAnnouncer, type ProgressReport } from './announcer.js';
+import { connectedDb } from './connected-db.js';
 import { BackupConfigToken, type BackupConfig } from './config.js';
 import { OperationLock } from './operation-lock.js';
 import type { RestoreResult } from './schemas.js';
@@ -55,9 +56,7 @@ export class RestoreService {
   ) {}
 
   private get currentDb(): Db {
-    const db = this.mongo.connection.db;
-    if (!db) throw new Error('MongoDB is not connected');
-    return db;
+    return connectedDb(this.mongo);
   }
 
   /**
