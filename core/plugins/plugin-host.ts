@@ -90,7 +90,9 @@ export class PluginHost {
       module = await import(specifier) as { default?: unknown };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' && !String((error as Error).message).includes(specifier.replace('file://', '') + '/')) {
+      // A file found above (a path or a built-in) exists, so a missing module is one it imports.
+      const foundFile = specifier.startsWith('file:');
+      if (code === 'ERR_MODULE_NOT_FOUND' && !foundFile && !String((error as Error).message).includes(specifier.replace('file://', '') + '/')) {
         throw new CoreError('PLUGIN_NOT_FOUND', `Plugin ${source} was not found: it is neither a built-in plugin nor an installed package or path`, undefined, { cause: error });
       }
       throw new CoreError('PLUGIN_LOAD_FAILED', `Plugin ${source} failed to load: ${(error as Error).message}`, undefined, { cause: error });
