@@ -37,10 +37,14 @@ export interface SchemaIssue {
   message: string;
 }
 
-/** Turns ajv errors into `{path, message}` pairs with readable paths. */
+/**
+ * Turns ajv errors into `{path, message}` pairs with readable paths. `root` names the validated
+ * value, with or without a trailing dot (`body.` gives `body.contact.phone`, `body.tags[1]`).
+ */
 export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): SchemaIssue[] {
+  const base = root.replace(/\.$/, '');
   return (errors ?? []).map((error) => {
-    let path = root + pointerToPath(error.instancePath);
+    let path = pointerToPath(error.instancePath);
     let message = error.message ?? 'is invalid';
     if (error.keyword === 'additionalProperties') {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
@@ -53,8 +57,16 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, root = 
     } else if (error.keyword === 'enum') {
       message = `must be one of ${JSON.stringify((error.params as { allowedValues: unknown[] }).allowedValues)}`;
     }
-    return { path: path || '(root)', message };
+    return { path: under(base, path) || '(root)', message };
   });
+}
+
+/** Prefixes a relative path (`a.b`, `[2]`, `"odd key"`) with the name of the validated value. */
+function under(base: string, path: string): string {
+  if (!base || !path) return base || path;
+  if (path.startsWith('[')) return `${base}${path}`;
+  if (path.startsWith('"')) return `${base}[${path}]`;
+  return `${base}.${path}`;
 }
 
 function joinPath(base: string, key: string): string {
