@@ -1,9 +1,10 @@
 /**
  * Prints the configuration table of the README from the config schema, the environment mapping
  * and config/default.json, so the documentation cannot drift from what the server accepts.
- * `node dist/scripts/config-table.js` prints it; a test checks the README holds exactly this.
+ * `node dist/scripts/config-table.js` prints it, `--write` puts it into the README between the
+ * config-table markers; a test checks the README holds exactly this.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { configSchema, environmentMapping } from '../core/config/config-schema.js';
@@ -61,4 +62,20 @@ export function configTable(): string {
   return rows.join('\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log(configTable());
+const MARKED = /(<!-- config-table:start -->\n)[\s\S]*?(\n<!-- config-table:end -->)/;
+
+/** The table as it stands in the README, or undefined when the markers are missing. */
+export function readmeTable(readme: string): string | undefined {
+  return /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--write')) {
+    const file = join(projectRoot, 'README.md');
+    const readme = readFileSync(file, 'utf8');
+    if (!MARKED.test(readme)) throw new Error('README.md lacks the config-table markers');
+    writeFileSync(file, readme.replace(MARKED, (_all, start: string, end: string) => `${start}${configTable()}${end}`));
+  } else {
+    console.log(configTable());
+  }
+}

@@ -86,7 +86,7 @@ export const configSchema = {
       required: ['dir', 'watch'],
       properties: {
         dir: { type: 'string', default: 'workflows', description: 'Folder of workflow JSON files, relative to the project' },
-        watch: { type: 'boolean', default: true, description: 'Reload workflows when their files change' },
+        watch: { type: 'boolean', default: true },
       },
     },
     realtime: {

@@ -225,7 +225,7 @@ export class PluginHost {
       try {
         if (impl) {
           const lifecycle = this.container.get(impl);
-          if (lifecycle.start) await withTimeout(lifecycle.start(), this.options.startTimeoutMs, 'PLUGIN_START_TIMEOUT', `Plugin ${id} did not finish starting within ${this.options.startTimeoutMs} ms`);
+          if (lifecycle.start) await withTimeout(lifecycle.start(), this.options.startTimeoutMs, () => new CoreError('PLUGIN_START_TIMEOUT', `Plugin ${id} did not finish starting within ${this.options.startTimeoutMs} ms`));
         }
         entry.state = 'started';
       } catch (error) {
@@ -248,7 +248,7 @@ export class PluginHost {
       try {
         if (impl) {
           const lifecycle = this.container.get(impl);
-          if (lifecycle.stop) await withTimeout(lifecycle.stop(), this.options.stopTimeoutMs, 'PLUGIN_STOP_TIMEOUT', `Plugin ${id} did not stop within ${this.options.stopTimeoutMs} ms`);
+          if (lifecycle.stop) await withTimeout(lifecycle.stop(), this.options.stopTimeoutMs, () => new CoreError('PLUGIN_STOP_TIMEOUT', `Plugin ${id} did not stop within ${this.options.stopTimeoutMs} ms`));
         }
         entry.state = 'stopped';
       } catch (error) {
@@ -286,9 +286,10 @@ export class PluginHost {
   }
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number, code: string, message: string): Promise<T> {
+/** Settles like `work`, or rejects with `timedOut()` after `ms` (the error is built in place so its code can be found by grep). */
+async function withTimeout<T>(work: Promise<T>, ms: number, timedOut: () => CoreError): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new CoreError(code, message)), ms); });
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(timedOut()), ms); });
   try {
     return await Promise.race([work, timeout]);
   } finally {
