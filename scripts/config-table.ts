@@ -62,7 +62,7 @@ export function configTable(): string {
   return rows.join('\n');
 }
 
-const MARKED = /(<!-- config-table:start -->\n)[\s\S]*?(\n<!-- config-table:end -->)/;
+const MARKED = /<!-- config-table:start -->\n[\s\S]*?<!-- config-table:end -->/;
 
 /** The table as it stands in the README, or undefined when the markers are missing. */
 export function readmeTable(readme: string): string | undefined {
@@ -74,7 +74,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const file = join(projectRoot, 'README.md');
     const readme = readFileSync(file, 'utf8');
     if (!MARKED.test(readme)) throw new Error('README.md lacks the config-table markers');
-    writeFileSync(file, readme.replace(MARKED, (_all, start: string, end: string) => `${start}${configTable()}${end}`));
+    writeFileSync(file, readme.replace(MARKED, () => `<!-- config-table:start -->\n${configTable()}\n<!-- config-table:end -->`));
   } else {
     console.log(configTable());
   }
