@@ -45,6 +45,16 @@ describe('core/storage/mongo', () => {
     assert.equal(second?.firstSeenAt.toISOString(), '2026-01-01T00:00:00.000Z');
   });
 
+  it('isolates concurrent writes to one document: no lost $inc, one winner of a conditional claim', async () => {
+    const counter = await records.create({ key: 'concurrent', hits: 0, firstSeenAt: new Date() });
+    await Promise.all(Array.from({ length: 25 }, () => records.updateOne({ _id: counter._id }, { $inc: { hits: 1 } })));
+    assert.equal((await records.findById(counter._id).lean())?.hits, 25);
+    const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => records.findOneAndUpdate(
+      { _id: counter._id, note: { $exists: false } }, { $set: { note: `claimed by ${i}` } }, { returnDocument: 'after' },
+    ).lean()));
+    assert.equal(claims.filter(Boolean).length, 1);
+  });
+
   it('runs an Agenda job a plugin defined, which writes through the plugin model', async () => {
     const scheduler = t.server.get(Scheduler);
     await scheduler.now('probe.hit', { key: 'from-a-job' });
