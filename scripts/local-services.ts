@@ -55,7 +55,7 @@ export function ensureFerretDb(): string {
   if (!hasCommand('go')) {
     throw new Error('FerretDB is not built and no Go toolchain was found: install Go (https://go.dev/dl) or set MONGODB_URI.');
   }
-  console.error(`[services] building FerretDB ${FERRETDB_VERSION} (first run only, about a minute)…`);
+  console.error(`[services] building FerretDB ${FERRETDB_VERSION} (first run only: a few minutes)…`);
   run('go', ['mod', 'download', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`]);
   const listed = spawnSync('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { encoding: 'utf8' });
   const moduleDir = (JSON.parse(listed.stdout) as { Dir: string }).Dir;
