@@ -7,7 +7,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'mongodb', 'redis', 'log', 'plugins', 'pluginSettings', 'lifecycle', 'scheduler', 'workflows', 'realtime'],
+  required: ['http', 'mongodb', 'redis', 'log', 'plugins', 'pluginSettings', 'lifecycle', 'scheduler', 'workflows', 'realtime', 'engine'],
   properties: {
     $schema: { type: 'string' },
     http: {
@@ -86,7 +86,19 @@ export const configSchema = {
       required: ['dir', 'watch'],
       properties: {
         dir: { type: 'string', default: 'workflows', description: 'Folder of workflow JSON files, relative to the project' },
-        watch: { type: 'boolean', default: true },
+        watch: { type: 'boolean', default: true, description: 'Reload workflows when their files change' },
+      },
+    },
+    engine: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leaseMs', 'maxConcurrent', 'sweepEveryMs', 'executionTimeoutMs', 'dispatchGraceMs'],
+      properties: {
+        leaseMs: { type: 'integer', minimum: 500, default: 30000, description: 'How long an execution stays claimed by a process without a heartbeat' },
+        maxConcurrent: { type: 'integer', minimum: 1, default: 64, description: 'Executions one process runs at once; the rest wait, queued' },
+        sweepEveryMs: { type: 'integer', minimum: 100, default: 5000, description: 'How often a process looks for expired leases, due executions and undispatched events' },
+        executionTimeoutMs: { type: 'integer', minimum: 1000, default: 86400000, description: 'Default limit for one execution, waiting included (a workflow can set its own)' },
+        dispatchGraceMs: { type: 'integer', minimum: 100, default: 2000, description: 'Age after which an event no process dispatched is dispatched by the sweeper' },
       },
     },
     realtime: {

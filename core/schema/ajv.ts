@@ -14,12 +14,14 @@ export interface SchemaCompilerOptions {
   useDefaults?: boolean;
   /** Convert query-string scalars to the declared types. */
   coerceTypes?: boolean;
+  /** Strict mode rejects sloppy schemas; off for conditions business users write in workflows. */
+  strict?: boolean;
 }
 
 export function createAjv(options: SchemaCompilerOptions = {}): Ajv2020 {
   const ajv = new Ajv2020({
     allErrors: true,
-    strict: true,
+    strict: options.strict ?? true,
     strictRequired: false,
     allowUnionTypes: true,
     useDefaults: options.useDefaults ?? false,
@@ -37,12 +39,8 @@ export interface SchemaIssue {
   message: string;
 }
 
-/**
- * Turns ajv errors into `{path, message}` pairs with readable paths. `root` names the validated
- * value, with or without a trailing dot (`body.` gives `body.contact.phone`, `body.tags[1]`).
- */
+/** Turns ajv errors into `{path, message}` pairs with readable paths. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): SchemaIssue[] {
-  const base = root.replace(/\.$/, '');
   return (errors ?? []).map((error) => {
     let path = pointerToPath(error.instancePath);
     let message = error.message ?? 'is invalid';
@@ -57,16 +55,16 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, root = 
     } else if (error.keyword === 'enum') {
       message = `must be one of ${JSON.stringify((error.params as { allowedValues: unknown[] }).allowedValues)}`;
     }
-    return { path: under(base, path) || '(root)', message };
+    return { path: withRoot(root, path), message };
   });
 }
 
-/** Prefixes a relative path (`a.b`, `[2]`, `"odd key"`) with the name of the validated value. */
-function under(base: string, path: string): string {
-  if (!base || !path) return base || path;
-  if (path.startsWith('[')) return `${base}${path}`;
-  if (path.startsWith('"')) return `${base}[${path}]`;
-  return `${base}.${path}`;
+/** `root` ends with a dot (`body.`); the relative path may be empty or start with `[`. */
+function withRoot(root: string, path: string): string {
+  const base = root.replace(/\.$/, '');
+  if (!path) return base || '(root)';
+  if (!base) return path;
+  return path.startsWith('[') ? `${base}${path}` : `${base}.${path}`;
 }
 
 function joinPath(base: string, key: string): string {

@@ -3,11 +3,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../core/paths.js';
 
-/** The ways code in core/ and plugins/ names an error code. */
+/**
+ * The ways code in core/ and plugins/ names an error code: as the code argument of an error or a
+ * deferral, as a `code:` field, or as any upper-case snake-case string literal (issue codes are
+ * passed to helpers). Single-word codes (`CONFLICT`) are caught by the first three forms.
+ */
 const THROWN = [
-  /\b(?:CoreError|HttpError|StepError)\(\s*(?:\d+\s*,\s*)?'([A-Z][A-Z0-9_]*)'/g,
+  /\b(?:CoreError|HttpError|StepError|super)\(\s*(?:\d+\s*,\s*)?'([A-Z][A-Z0-9_]*)'/g,
+  /\bStepDeferral\([^,()]+,\s*'([A-Z][A-Z0-9_]*)'/g,
   /\bcode: '([A-Z][A-Z0-9_]*)'/g,
+  /'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
 ];
+/** Upper-case literals that are not Flowgate's codes. */
+const NOT_OURS = new Set(['ERR_MODULE_NOT_FOUND']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -20,7 +28,9 @@ function codesInSource(): Map<string, string> {
   for (const file of ['core', 'plugins'].flatMap((dir) => sourceFiles(join(projectRoot, dir)))) {
     const text = readFileSync(file, 'utf8');
     for (const pattern of THROWN) {
-      for (const match of text.matchAll(pattern)) found.set(match[1] as string, file.slice(projectRoot.length + 1));
+      for (const match of text.matchAll(pattern)) {
+        if (!NOT_OURS.has(match[1] as string)) found.set(match[1] as string, file.slice(projectRoot.length + 1));
+      }
     }
   }
   return found;

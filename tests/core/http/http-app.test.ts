@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PROBE_PLUGIN, startTestServer, type HttpResult, type TestServer } from '../../helpers/test-host.js';
+import { CORE_PROBE_PLUGIN, startTestServer, type HttpResult, type TestServer } from '../../helpers/test-host.js';
 
 interface Envelope { error: { code: string; message: string; details?: Array<{ path: string; message: string }> | Record<string, unknown>; requestId: string } }
 
@@ -39,10 +39,10 @@ const badInputs: BadInput[] = [
   { what: 'a prototype key', rawBody: '{"contact": {"phone": "4915112345678"}, "prototype": 1}', status: 400, code: 'FORBIDDEN_KEY', failingPath: 'body.prototype' },
   { what: 'a $where operator', rawBody: '{"contact": {"phone": "4915112345678"}, "$where": "sleep(1000)"}', status: 400, code: 'FORBIDDEN_KEY', failingPath: 'body.$where' },
   { what: 'a $gt operator in a nested value', rawBody: '{"contact": {"phone": {"$gt": ""}}}', status: 400, code: 'FORBIDDEN_KEY', failingPath: 'body.contact.phone.$gt' },
-  { what: 'a path parameter that fails its schema', method: 'get', path: '/api/probe/records/not-an-id', status: 400, code: 'VALIDATION_FAILED', failingPath: 'params.id' },
-  { what: 'a query value of the wrong type', method: 'get', path: '/api/probe/records/656565656565656565656565?fields=many', status: 400, code: 'VALIDATION_FAILED', failingPath: 'query.fields' },
-  { what: 'an unknown query parameter', method: 'get', path: '/api/probe/records/656565656565656565656565?$where=1', status: 400, code: 'VALIDATION_FAILED', failingPath: 'query.$where' },
-  { what: 'a record that does not exist', method: 'get', path: '/api/probe/records/656565656565656565656565', status: 404, code: 'NOT_FOUND' },
+  { what: 'a path parameter that fails its schema', method: 'get', path: '/api/core-probe/records/not-an-id', status: 400, code: 'VALIDATION_FAILED', failingPath: 'params.id' },
+  { what: 'a query value of the wrong type', method: 'get', path: '/api/core-probe/records/656565656565656565656565?fields=many', status: 400, code: 'VALIDATION_FAILED', failingPath: 'query.fields' },
+  { what: 'an unknown query parameter', method: 'get', path: '/api/core-probe/records/656565656565656565656565?$where=1', status: 400, code: 'VALIDATION_FAILED', failingPath: 'query.$where' },
+  { what: 'a record that does not exist', method: 'get', path: '/api/core-probe/records/656565656565656565656565', status: 404, code: 'NOT_FOUND' },
   { what: 'an unknown route', method: 'get', path: '/api/nothing-here', status: 404, code: 'ROUTE_NOT_FOUND' },
   { what: 'a method the route does not serve', method: 'delete', path: '/api/health', status: 404, code: 'ROUTE_NOT_FOUND' },
   { what: 'no credentials on a protected route', headers: { 'content-type': 'application/json' }, rawBody: JSON.stringify(validBody), status: 401, code: 'UNAUTHENTICATED' },
@@ -52,11 +52,11 @@ const badInputs: BadInput[] = [
 
 describe('core/http/http-app', () => {
   let t: TestServer;
-  before(async () => { t = await startTestServer({ label: 'http', plugins: ['hello', PROBE_PLUGIN] }); });
+  before(async () => { t = await startTestServer({ label: 'http', plugins: ['hello', CORE_PROBE_PLUGIN] }); });
   after(async () => { await t?.stop(); });
 
   it('serves a valid request (the baseline the bad inputs differ from)', async () => {
-    const echoed = await t.request('post', '/api/probe/echo', { as: 'agent', body: validBody });
+    const echoed = await t.request('post', '/api/core-probe/echo', { as: 'agent', body: validBody });
     assert.equal(echoed.status, 200);
     assert.deepEqual(echoed.body, validBody);
   });
@@ -64,7 +64,7 @@ describe('core/http/http-app', () => {
   describe('every bad input gets its 4xx in the one error envelope, never a 500', () => {
     for (const input of badInputs) {
       it(`${input.what}: ${input.status} ${input.code}${input.failingPath ? ` at ${input.failingPath}` : ''}`, async () => {
-        const response: HttpResult<Envelope> = await t.request<Envelope>(input.method ?? 'post', input.path ?? '/api/probe/echo', {
+        const response: HttpResult<Envelope> = await t.request<Envelope>(input.method ?? 'post', input.path ?? '/api/core-probe/echo', {
           headers: input.headers ?? json, ...(input.rawBody === undefined ? {} : { rawBody: input.rawBody }),
         });
         assert.equal(response.status, input.status, response.text);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
+import { CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
 
 interface Operation { 'x-permission': string; 'x-plugin': string; operationId: string; parameters: Array<{ name: string; in: string }>; requestBody?: unknown; responses: Record<string, unknown> }
 interface Document { openapi: string; paths: Record<string, Record<string, Operation>> }
@@ -9,7 +9,7 @@ describe('core/http/openapi', () => {
   let t: TestServer;
   let document: Document;
   before(async () => {
-    t = await startTestServer({ label: 'openapi', plugins: ['hello', PROBE_PLUGIN] });
+    t = await startTestServer({ label: 'openapi', plugins: ['hello', CORE_PROBE_PLUGIN] });
     const response = await t.request<Document>('get', '/api/openapi.json');
     assert.equal(response.status, 200);
     document = response.body;
@@ -36,9 +36,9 @@ describe('core/http/openapi', () => {
   });
 
   it('describes parameters, bodies and error responses from the same schemas that validate requests', () => {
-    const record = document.paths['/api/probe/records/{id}']?.get;
+    const record = document.paths['/api/core-probe/records/{id}']?.get;
     assert.deepEqual(record?.parameters.map((p) => `${p.in}:${p.name}`), ['path:id', 'query:fields']);
-    const echo = document.paths['/api/probe/echo']?.post;
+    const echo = document.paths['/api/core-probe/echo']?.post;
     assert.ok(echo?.requestBody);
     assert.ok(echo.responses['400'] && echo.responses['401'] && echo.responses['403']);
     assert.equal(document.paths['/api/health']?.get?.responses['401'], undefined, 'public routes need no credentials');

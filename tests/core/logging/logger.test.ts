@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { createLogger } from '../../../core/logging/logger.js';
-import { PROBE_PLUGIN, startTestServer } from '../../helpers/test-host.js';
+import { CORE_PROBE_PLUGIN, startTestServer } from '../../helpers/test-host.js';
 
 /** A debug-level logger whose JSON lines the test can read back. */
 function capturedLogger() {
@@ -55,9 +55,9 @@ describe('core/logging/logger', () => {
 
   it('keeps secrets out of the lines a real request produces, and tags each with the request id', async () => {
     const { logger, lines, parsed } = capturedLogger();
-    const t = await startTestServer({ label: 'logging', logger, plugins: [PROBE_PLUGIN] });
+    const t = await startTestServer({ label: 'logging', logger, plugins: [CORE_PROBE_PLUGIN] });
     try {
-      const response = await t.request('post', '/api/probe/echo', {
+      const response = await t.request('post', '/api/core-probe/echo', {
         as: 'agent', headers: { 'x-request-id': 'req-redaction-1', cookie: 'session=s3cr3t-access-token' },
         body: { contact: { phone: '4915112345678' }, password: 'hunter2-password' },
       });
@@ -67,7 +67,7 @@ describe('core/logging/logger', () => {
       await t.stop();
     }
     const requestLines = parsed().filter((line) => line.requestId === 'req-redaction-1');
-    const echo = requestLines.find((line) => line.message === 'probe echo') as { headers: Record<string, string>; body: Record<string, unknown> } | undefined;
+    const echo = requestLines.find((line) => line.message === 'core-probe echo') as { headers: Record<string, string>; body: Record<string, unknown> } | undefined;
     assert.ok(echo, 'the handler line carries the request id');
     assert.equal(echo.headers.authorization, '[redacted]');
     assert.equal(echo.headers.cookie, '[redacted]');

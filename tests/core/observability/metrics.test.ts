@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
+import { CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
 
 describe('core/observability/metrics', () => {
   let t: TestServer;
-  before(async () => { t = await startTestServer({ label: 'metrics', plugins: [PROBE_PLUGIN] }); });
+  before(async () => { t = await startTestServer({ label: 'metrics', plugins: [CORE_PROBE_PLUGIN] }); });
   after(async () => { await t?.stop(); });
 
   it('GET /metrics exposes request latency by route, event-loop lag and the metrics plugins register', async () => {
     await t.request('get', '/api/health');
     await t.request('get', '/api/nothing-here');
-    await t.request('post', '/api/probe/echo', { as: 'agent', body: { contact: { phone: '4915112345678' } } });
+    await t.request('post', '/api/core-probe/echo', { as: 'agent', body: { contact: { phone: '4915112345678' } } });
     const metrics = await t.request('get', '/metrics');
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
@@ -19,6 +19,6 @@ describe('core/observability/metrics', () => {
       'unknown paths share one label value, so they cannot blow up the series count');
     assert.match(metrics.text, /^flowgate_nodejs_eventloop_lag_seconds \d/m);
     assert.match(metrics.text, /^flowgate_nodejs_eventloop_lag_p99_seconds \d/m);
-    assert.match(metrics.text, /^flowgate_probe_echoes_total 1$/m);
+    assert.match(metrics.text, /^flowgate_core_probe_echoes_total 1$/m);
   });
 });

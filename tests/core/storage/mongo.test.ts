@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import type { Model } from 'mongoose';
 import { Scheduler } from '../../../core/index.js';
-import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/probe/index.js';
-import { eventually, PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
+import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/core-probe/index.js';
+import { eventually, CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
 
 /** Proof that what the core relies on works against the server the tests run on (FerretDB locally). */
 describe('core/storage/mongo', () => {
   let t: TestServer;
   let records: Model<ProbeRecord>;
   before(async () => {
-    t = await startTestServer({ label: 'storage', plugins: [PROBE_PLUGIN] });
+    t = await startTestServer({ label: 'storage', plugins: [CORE_PROBE_PLUGIN] });
     records = t.server.get(ProbeRecordModel.token);
   });
   after(async () => { await t?.stop(); });
@@ -57,8 +57,8 @@ describe('core/storage/mongo', () => {
 
   it('runs an Agenda job a plugin defined, which writes through the plugin model', async () => {
     const scheduler = t.server.get(Scheduler);
-    await scheduler.now('probe.hit', { key: 'from-a-job' });
-    await scheduler.now('probe.hit', { key: 'from-a-job' });
+    await scheduler.now('core-probe.hit', { key: 'from-a-job' });
+    await scheduler.now('core-probe.hit', { key: 'from-a-job' });
     const record = await eventually(async () => {
       const found = await records.findOne({ key: 'from-a-job' }).lean();
       return found?.hits === 2 ? found : null;
@@ -69,11 +69,11 @@ describe('core/storage/mongo', () => {
   it('keeps one scheduled job per unique key and lists it', async () => {
     const scheduler = t.server.get(Scheduler);
     const later = new Date(Date.now() + 3_600_000);
-    await scheduler.at(later, 'probe.hit', { key: 'later' }, 'probe-later');
-    await scheduler.at(new Date(later.getTime() + 60_000), 'probe.hit', { key: 'later' }, 'probe-later');
-    const listed = (await scheduler.list('probe.hit')).filter((job) => (job.data as { uniqueKey?: string }).uniqueKey === 'probe-later');
+    await scheduler.at(later, 'core-probe.hit', { key: 'later' }, 'core-probe-later');
+    await scheduler.at(new Date(later.getTime() + 60_000), 'core-probe.hit', { key: 'later' }, 'core-probe-later');
+    const listed = (await scheduler.list('core-probe.hit')).filter((job) => (job.data as { uniqueKey?: string }).uniqueKey === 'core-probe-later');
     assert.equal(listed.length, 1);
     assert.equal(listed[0]?.nextRunAt?.getTime(), later.getTime() + 60_000);
-    assert.equal(await scheduler.cancel('probe.hit', 'probe-later'), 1);
+    assert.equal(await scheduler.cancel('core-probe.hit', 'core-probe-later'), 1);
   });
 });
