@@ -3,6 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import type { Newable } from 'inversify';
+import type { CommandHandler } from '../../../core/index.js';
+import { CreateBackupCommand, ListBackupsCommand, RestoreBackupCommand } from '../../../plugins/backup/commands/backup-commands.js';
 import { projectRoot } from '../../../core/paths.js';
 import { eventually } from '../../helpers/test-host.js';
 import { engineSettled, PROBE_PLUGIN, snapshot, startBackupServer, wipe, type BackupTestServer } from './backup-test-kit.js';
@@ -13,6 +17,14 @@ describe('plugin backup: the flowgate CLI', () => {
   let t: BackupTestServer;
   before(async () => { t = await startBackupServer('backup_cli'); });
   after(async () => { await t.stop(); });
+
+  /** Runs a command's handler inside the test server, for cases that need no process of their own. */
+  async function inProcess(command: Newable<CommandHandler>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const out = { stdout: '', stderr: '' };
+    const sink = (key: 'stdout' | 'stderr') => new Writable({ write(chunk: Buffer, _encoding, callback) { out[key] += chunk.toString(); callback(); } });
+    const code = await t.server.get(command).run(args, { stdin: Readable.from([]), stdout: sink('stdout'), stderr: sink('stderr') });
+    return { code, ...out };
+  }
 
   function flowgate(args: string[]): { child: ChildProcess; done: Promise<Run> } {
     const child = spawn(process.execPath, [join(projectRoot, 'dist/core/cli/flowgate.js'), ...args], {
@@ -50,10 +62,10 @@ describe('plugin backup: the flowgate CLI', () => {
     const listed = await t.request<{ items: Array<{ id: string; trigger: string }> }>('get', '/api/backups', { as: 'admin' });
     assert.equal(listed.body.items[0]?.id, id);
     assert.equal(listed.body.items[0]?.trigger, 'cli');
-    assert.match((await flowgate(['backup:list']).done).stdout, new RegExp(`^${id}\\s+cli`, 'm'));
+    assert.match((await inProcess(ListBackupsCommand, [])).stdout, new RegExp(`^${id}\\s+cli`, 'm'));
 
     await wipe(t.db);
-    const dry = await flowgate(['backup:restore', id]).done;
+    const dry = await inProcess(RestoreBackupCommand, [id]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /would replace proberecords: 3000 documents \(now 0\)/);
     const confirm = /--confirm ([a-f0-9]+)/.exec(dry.stdout)?.[1];
@@ -68,9 +80,12 @@ describe('plugin backup: the flowgate CLI', () => {
   });
 
   it('refuses bad usage and an unknown backup with exit code 2', async () => {
-    const usage = await flowgate(['backup:restore', 'x', '--into', 'bad/name']).done;
-    assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /usage: flowgate backup:restore/);
+    for (const args of [[], ['x', '--into', 'bad/name'], ['x', '--wat'], ['a', 'b']]) {
+      const usage = await inProcess(RestoreBackupCommand, args);
+      assert.equal(usage.code, 2, args.join(' '));
+      assert.match(usage.stderr, /usage: flowgate backup:restore/);
+    }
+    assert.equal((await inProcess(CreateBackupCommand, ['--now'])).code, 2);
     const unknown = await flowgate(['backup:restore', '20200101T000000000Z-abcdef']).done;
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /NOT_FOUND/);
