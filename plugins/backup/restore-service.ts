@@ -79,7 +79,7 @@ export class RestoreService {
       if (!options.dryRun) this.announcer.progress('restore', report, force);
     };
     try {
-      const manifest = await verifyArchive(this.store, id, (entry, documents) => progress({ collection: entry.name, documents }));
+      const manifest = await verifyArchive(this.store, id, (checked) => progress({ ...checked, phase: 'verify' }));
       const plan = await this.plan(manifest, db, isCurrent);
       if (options.dryRun) return plan;
       if (options.confirm !== plan.confirmation) {

@@ -111,15 +111,25 @@ export function checkEntry(id: string, entry: CollectionEntry, reading: FileRead
   if (problems.length) throw corrupt(id, `${entry.file} (collection ${entry.name}): ${problems.join('; ')}`, { collection: entry.name, file: entry.file, problems });
 }
 
-/** Reads the whole archive once, checking everything; returns its manifest when it is sound. */
-export async function verifyArchive(store: BackupStore, id: string, onProgress?: (entry: CollectionEntry, documents: number) => void): Promise<Manifest> {
+/**
+ * Reads the whole archive once, checking everything; returns its manifest when it is sound.
+ * `onProgress` hears the documents checked so far out of the manifest's total.
+ */
+export async function verifyArchive(
+  store: BackupStore,
+  id: string,
+  onProgress?: (progress: { collection: string; documents: number; totalDocuments: number }) => void,
+): Promise<Manifest> {
   const manifest = await readManifest(store, id);
+  const totalDocuments = manifest.totals.documents;
+  let done = 0;
   for (const entry of manifest.collections) {
     const reading = await readCollection(store, id, entry, (_document, count) => {
-      if (count % 1000 === 0) onProgress?.(entry, count);
+      if (count % 1000 === 0) onProgress?.({ collection: entry.name, documents: done + count, totalDocuments });
     });
     checkEntry(id, entry, reading);
-    onProgress?.(entry, reading.documents);
+    done += reading.documents;
+    onProgress?.({ collection: entry.name, documents: done, totalDocuments });
   }
   return manifest;
 }
