@@ -4,7 +4,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { CoreEvents, type CoreEventMap } from '../../../core/index.js';
 import { decodeLine, encodeDocument } from '../../../plugins/backup/archive/codec.js';
 import { nextEvent } from '../../helpers/test-host.js';
-import { engineSettled, SCHEDULER_COLLECTIONS, snapshot, startBackupServer, supportsDecimal128, wipe, type BackupTestServer } from './backup-test-kit.js';
+import { collectionFile, engineSettled, forgeCollection, readLinesOf, SCHEDULER_COLLECTIONS, snapshot, startBackupServer, supportsDecimal128, wipe, type BackupTestServer } from './backup-test-kit.js';
 
 const { Binary, Decimal128, Double, Int32, Long, ObjectId } = BSON;
 
@@ -85,6 +85,25 @@ describe('plugin backup: round trip', () => {
     assert.ok(decoded.amount instanceof Decimal128 && decoded.amount.toString() === '1234567.8901');
     assert.ok(decoded.big instanceof Long && decoded.count instanceof Int32 && decoded.ratio instanceof Double);
     assert.ok(decoded.uuid instanceof Binary && decoded.uuid.sub_type === 4);
+  });
+
+  it('restores a Decimal128 exactly where the database stores it, and is refused without damage where it cannot (FerretDB v1)', async () => {
+    const made = await t.request<BackupView>('post', '/api/backups', { as: 'admin' });
+    const lines = readLinesOf(collectionFile(t.backupDir, made.body.id, 'proberecords'));
+    const decimal = { _id: new ObjectId(), amount: Decimal128.fromString('-0.000000000000000000000000000000001') };
+    forgeCollection(t.backupDir, made.body.id, 'proberecords', [...lines, encodeDocument(decimal)]);
+    const before = await snapshot(t.db);
+    const plan = await t.request<RestoreView>('post', `/api/backups/${made.body.id}/restore`, { as: 'owner', body: {} });
+    const restored = await t.request<{ error?: { code: string } }>('post', `/api/backups/${made.body.id}/restore`, { as: 'owner', body: { dryRun: false, confirm: plan.body.confirmation } });
+    if (await supportsDecimal128(t.db)) {
+      assert.equal(restored.status, 200, restored.text);
+      const stored = await t.db.collection('proberecords').findOne({ _id: decimal._id }, { promoteValues: false });
+      assert.equal(encodeDocument(stored ?? {}), encodeDocument(decimal));
+    } else {
+      assert.equal(restored.status, 500, restored.text);
+      assert.equal(restored.body.error?.code, 'BACKUP_RESTORE_FAILED');
+      assert.deepEqual(await snapshot(t.db), before);
+    }
   });
 
   it('restores into another database, leaving the current one alone', async () => {
