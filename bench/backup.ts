@@ -28,6 +28,8 @@ interface Measurement {
   /** Uncompressed Extended JSON bytes moved. */
   bytes: number;
   archiveBytes: number;
+  /** CPU time of the Flowgate process (user + system), not counting the database server's. */
+  cpuSeconds: number;
   baselineRssMb: number;
   peakRssMb: number;
   id: string;
@@ -77,7 +79,8 @@ async function worker(operation: 'backup' | 'restore', uri: string, backupDir: s
     let peak = baseline;
     const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
     let started = process.hrtime.bigint();
-    let result: Omit<Measurement, 'seconds' | 'baselineRssMb' | 'peakRssMb' | 'operation'>;
+    let cpu = process.cpuUsage();
+    let result: Omit<Measurement, 'seconds' | 'cpuSeconds' | 'baselineRssMb' | 'peakRssMb' | 'operation'>;
     if (operation === 'backup') {
       const manifest = await server.get(BackupService).create({ trigger: 'cli', actor: null });
       result = { id: manifest.id, documents: manifest.totals.documents, bytes: sum(manifest.collections.map((c) => c.uncompressedBytes)), archiveBytes: manifest.totals.bytes };
@@ -88,14 +91,16 @@ async function worker(operation: 'backup' | 'restore', uri: string, backupDir: s
       const verifySeconds = Number(process.hrtime.bigint() - started) / 1e9;
       process.stderr.write(`restore dry run (verification) of ${id}: ${verifySeconds.toFixed(1)} s\n`);
       started = process.hrtime.bigint();
+      cpu = process.cpuUsage();
       await restores.restore(id as string, { dryRun: false, confirm: plan.confirmation, actor: null });
       const manifest = await server.get(BackupService).get(id as string);
       result = { id: manifest.id, documents: manifest.totals.documents, bytes: sum(manifest.collections.map((c) => c.uncompressedBytes)), archiveBytes: manifest.totals.bytes };
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
-    const measurement: Measurement = { operation, seconds, baselineRssMb: megabytes(baseline), peakRssMb: megabytes(peak), ...result };
+    const measurement: Measurement = { operation, seconds, cpuSeconds: (used.user + used.system) / 1e6, baselineRssMb: megabytes(baseline), peakRssMb: megabytes(peak), ...result };
     process.stdout.write(`${JSON.stringify(measurement)}\n`);
   } finally {
     await server.stop();
@@ -115,10 +120,10 @@ async function main(): Promise<void> {
   const base = process.env.MONGODB_URI;
   if (!base) throw new Error('Run through scripts/with-services.js (or set MONGODB_URI and REDIS_URL)');
   const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
-  console.log('| operation | documents | seconds | documents/s | MB/s (Extended JSON) | archive MB | RSS before MB | peak RSS MB |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| operation | documents | seconds | documents/s | MB/s (Extended JSON) | archive MB | Flowgate CPU s | RSS before MB | peak RSS MB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   // Each row is printed as soon as it is measured: a long run that fails halfway keeps what it has.
-  const print = (r: Measurement) => console.log(`| ${r.operation} | ${r.documents.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.documents / r.seconds).toLocaleString('en')} | ${(r.bytes / 1024 / 1024 / r.seconds).toFixed(1)} | ${megabytes(r.archiveBytes)} | ${r.baselineRssMb} | ${r.peakRssMb} |`);
+  const print = (r: Measurement) => console.log(`| ${r.operation} | ${r.documents.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.documents / r.seconds).toLocaleString('en')} | ${(r.bytes / 1024 / 1024 / r.seconds).toFixed(1)} | ${megabytes(r.archiveBytes)} | ${r.cpuSeconds.toFixed(1)} | ${r.baselineRssMb} | ${r.peakRssMb} |`);
   for (const size of sizes) {
     const uri = new URL(base);
     uri.pathname = `/bench_backup_${size}`;
