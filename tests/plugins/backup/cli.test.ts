@@ -13,7 +13,9 @@ import { engineSettled, PROBE_PLUGIN, snapshot, startBackupServer, wipe, type Ba
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-describe('plugin backup: the flowgate CLI', () => {
+describe('plugin backup: the flowgate CLI', function () {
+  // Each case starts `flowgate` processes, which boot the whole plugin set: seconds each on a busy machine.
+  this.timeout(180_000);
   let t: BackupTestServer;
   before(async () => { t = await startBackupServer('backup_cli'); });
   after(async () => { await t.stop(); });
@@ -92,7 +94,7 @@ describe('plugin backup: the flowgate CLI', () => {
   });
 
   it('a backup killed with SIGKILL midway leaves no archive listed, and the next backup cleans up after it', async () => {
-    await t.db.collection('proberecords').insertMany(Array.from({ length: 30_000 }, (_, i) => ({ i, payload: randomBytes(64).toString('hex') })));
+    await t.db.collection('proberecords').insertMany(Array.from({ length: 15_000 }, (_, i) => ({ i, payload: randomBytes(64).toString('hex') })));
     const before = new Set(readdirSync(t.backupDir));
     const { child, done } = flowgate(['backup:create']);
     // Wait until the draft holds data, then kill the process without any chance to clean up.

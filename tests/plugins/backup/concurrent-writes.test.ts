@@ -4,14 +4,16 @@ import { startBackupServer, type BackupTestServer } from './backup-test-kit.js';
 
 interface BackupView { id: string; collections: Array<{ name: string; documents: number }> }
 
-describe('plugin backup: a backup taken while the application writes', () => {
+describe('plugin backup: a backup taken while the application writes', function () {
+  // Writers compete with the backup on purpose, so this case is slower than the others.
+  this.timeout(120_000);
   let t: BackupTestServer;
   before(async () => { t = await startBackupServer('backup_concurrent', { pluginSettings: { backup: { batchSize: 100 } } }); });
   after(async () => { await t.stop(); });
 
   it('completes, restores, and holds every document that existed throughout, in a state it really had', async () => {
     const records = t.db.collection('proberecords');
-    await records.insertMany(Array.from({ length: 5000 }, (_, i) => ({ _id: new BSON.ObjectId(), seq: i, version: 0, payload: 'x'.repeat(200) })));
+    await records.insertMany(Array.from({ length: 2000 }, (_, i) => ({ _id: new BSON.ObjectId(), seq: i, version: 0, payload: 'x'.repeat(200) })));
     const initialIds = new Set((await records.find({}, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id)));
 
     let writing = true;
@@ -20,7 +22,7 @@ describe('plugin backup: a backup taken while the application writes', () => {
       for (let i = 0; writing; i++) {
         await Promise.all([
           records.insertOne({ seq: 10_000 + i, version: 0, payload: 'new' }),
-          records.updateOne({ seq: i % 5000 }, { $inc: { version: 1 } }),
+          records.updateOne({ seq: i % 2000 }, { $inc: { version: 1 } }),
           t.request('post', '/api/hello/greetings', { as: 'agent', body: { name: `Writer ${i}` } }),
         ]);
         writes++;
