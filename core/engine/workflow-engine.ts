@@ -298,22 +298,35 @@ export class WorkflowEngine implements WorkflowEvents {
     this.coreEvents.emit('execution.finished', { executionId: state.id, workflowId: state.workflow.id, workflowVersion: state.workflow.version, status, durationMs, error: state.error });
   }
 
-  /** Claims one execution that is resumable now and runs it here. */
+  /**
+   * Claims one execution that is resumable now and runs it here. The claim is a conditional
+   * update, serialized across processes by a short Redis lock: FerretDB v1 does not isolate
+   * concurrent conditional updates of one document, so without the lock two processes could
+   * both win (MongoDB itself would not need it).
+   */
   async resume(executionId: string): Promise<boolean> {
     if (!this.accepting || this.inFlight.has(executionId)) return false;
+    const lockKey = `${this.redis.keyPrefix}engine.claim:${executionId}`;
+    const locked = await this.redis.client.set(lockKey, this.owner, 'PX', 10_000, 'NX');
+    if (!locked) return false;
+    let claimed: ExecutionRecord | null;
     const now = this.clock.now();
-    const claimed = await this.executions.findOneAndUpdate(
-      {
-        _id: executionId,
-        $or: [
-          { status: 'running', 'lease.until': { $lt: now } },
-          { status: 'queued' },
-          { status: 'waiting', wakeAt: { $lte: now } },
-        ],
-      },
-      { $set: { status: 'running', lease: { owner: this.owner, until: new Date(now.getTime() + this.config.engine.leaseMs) }, wakeAt: null, updatedAt: now } },
-      { returnDocument: 'after', lean: true },
-    );
+    try {
+      claimed = await this.executions.findOneAndUpdate(
+        {
+          _id: executionId,
+          $or: [
+            { status: 'running', 'lease.until': { $lt: now } },
+            { status: 'queued' },
+            { status: 'waiting', wakeAt: { $lte: now } },
+          ],
+        },
+        { $set: { status: 'running', lease: { owner: this.owner, until: new Date(now.getTime() + this.config.engine.leaseMs) }, wakeAt: null, updatedAt: now } },
+        { returnDocument: 'after', lean: true },
+      );
+    } finally {
+      await this.redis.client.del(lockKey);
+    }
     if (!claimed) return false;
     let state: ExecutionState;
     try {
