@@ -1,6 +1,6 @@
 /** Shared set-up of the backup tests: a server with the backup plugin and a private BACKUP_DIR. */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +23,23 @@ export async function startBackupServer(label: string, options: TestServerOption
     label,
     plugins: ['flow', 'http', 'schedule', 'hello', 'backup', PROBE_PLUGIN],
     ...options,
-    pluginSettings: { backup: { dir: backupDir, lockTtlMs: 2000 }, ...(options.pluginSettings ?? {}) },
+    pluginSettings: {
+      ...(options.pluginSettings ?? {}),
+      backup: { dir: backupDir, lockTtlMs: 2000, ...((options.pluginSettings?.backup as Record<string, unknown> | undefined) ?? {}) },
+    },
   });
   const db = t.server.get(MongoConnection).connection.db as Db;
-  return Object.assign(t, { backupDir, db });
+  const stop = t.stop.bind(t);
+  // A folder this function made is removed with the server; one passed in belongs to the caller.
+  const ownsDir = options.backupDir === undefined;
+  return Object.assign(t, {
+    backupDir,
+    db,
+    async stop() {
+      await stop();
+      if (ownsDir) rmSync(backupDir, { recursive: true, force: true });
+    },
+  });
 }
 
 /**
