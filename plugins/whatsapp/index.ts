@@ -15,6 +15,7 @@ import { SendStoredJob } from './jobs/send-stored.js';
 import { CampaignModel } from './models/campaign.js';
 import { ContactModel } from './models/contact.js';
 import { MessageModel } from './models/message.js';
+import { MessageKeyModel } from './models/message-key.js';
 import { WebhookUpdateModel } from './models/webhook-update.js';
 import { WindowPolicy } from './policies/window.js';
 import { DeliveryRoutes } from './routes/delivery-routes.js';
@@ -27,6 +28,7 @@ import { DeliveryReports } from './services/delivery-reports.js';
 import { DeliveryTimeline } from './services/delivery-timeline.js';
 import { InboundProcessor } from './services/inbound-processor.js';
 import { MarketingPreferences } from './services/marketing-preferences.js';
+import { MessageKeys } from './services/message-keys.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
 import { SendPolicies } from './services/send-policies.js';
@@ -61,10 +63,12 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(Campaigns).toSelf().inSingletonScope();
     r.bind(DeliveryReports).toSelf().inSingletonScope();
     r.bind(OutboundStep).toSelf().inSingletonScope();
+    r.bind(MessageKeys).toSelf().inSingletonScope();
     r.model(ContactModel);
     r.model(MessageModel);
     r.model(WebhookUpdateModel);
     r.model(CampaignModel);
+    r.model(MessageKeyModel);
     r.permissions({
       'messages:read': 'agent', 'messages:send': 'agent', 'messages:bulk': 'manager',
       'delivery:read': 'analyst', 'delivery:retry': 'manager',

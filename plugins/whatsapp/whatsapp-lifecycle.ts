@@ -37,7 +37,7 @@ export class WhatsappLifecycle implements PluginLifecycle {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.campaigns.stop();
-    await this.inbound.idle();
+    await this.inbound.drain();
     this.senders.close();
   }
 

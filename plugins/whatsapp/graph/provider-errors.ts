@@ -67,7 +67,12 @@ export const PROVIDER_ERROR_TABLE: Readonly<Record<number, Rule>> = {
 /** Maps an error as Meta reports it (sync response or webhook `errors[]`) to a typed provider error. */
 export function classifyProviderError(input: { code?: number; title?: string; message?: string; details?: string; httpStatus?: number; fbtraceId?: string }): ProviderError {
   const code = typeof input.code === 'number' ? input.code : 0;
-  const base = { code, title: input.title ?? input.message, details: input.details, httpStatus: input.httpStatus, fbtraceId: input.fbtraceId };
+  const title = input.title ?? input.message;
+  // Only the fields that are known: stored documents must not carry nulls for absent values.
+  const base = {
+    code, ...(title ? { title } : {}), ...(input.details ? { details: input.details } : {}),
+    ...(input.httpStatus ? { httpStatus: input.httpStatus } : {}), ...(input.fbtraceId ? { fbtraceId: input.fbtraceId } : {}),
+  };
   const exact = PROVIDER_ERROR_TABLE[code];
   if (exact && !(code === 0 && input.code === undefined)) return { ...base, ...exact };
   if (code >= 132000 && code < 133000) return { ...base, category: 'template', retryable: false, reason: 'Template error' };

@@ -13,6 +13,8 @@ export interface Campaign {
   text?: string;
   template?: TemplateContent;
   recipients: number;
+  /** Every recipient with the id its message has (or will have): the runner walks this list. */
+  members: Array<{ to: string; messageId: Types.ObjectId }>;
   state: 'running' | 'completed' | 'cancelled';
   leaseOwner?: string;
   leaseUntil: Date;
@@ -27,6 +29,7 @@ const schema = new Schema<Campaign>({
   text: String,
   template: { type: Schema.Types.Mixed },
   recipients: { type: Number, required: true },
+  members: { type: [new Schema({ to: String, messageId: Schema.Types.ObjectId }, { _id: false })], default: [] },
   state: { type: String, required: true },
   leaseOwner: String,
   leaseUntil: { type: Date, required: true },

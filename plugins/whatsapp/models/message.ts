@@ -84,7 +84,7 @@ const timelineEntrySchema = new Schema<TimelineEntry>({
   errors: { type: Schema.Types.Mixed },
   pricing: { type: Schema.Types.Mixed },
   conversation: { type: Schema.Types.Mixed },
-}, { _id: false });
+}, { _id: false, suppressReservedKeysWarning: true });
 
 const policyDecisionSchema = new Schema<PolicyDecision>({
   policy: { type: String, required: true },

@@ -1,7 +1,6 @@
-import type { Model } from 'mongoose';
 import { inject, injectable, type Policy, type PolicyCheck, type Verdict } from '../../../core/index.js';
 import { Senders } from '../graph/senders.js';
-import { MessageModel, type Message } from '../models/message.js';
+import { MessageKeys } from '../services/message-keys.js';
 import { ContactDirectory } from '../services/contact-directory.js';
 
 /** The step inputs the window policy understands: a send (`to`, `from`) or a reply (`messageId`). */
@@ -17,7 +16,7 @@ export class WindowPolicy implements Policy {
   constructor(
     @inject(ContactDirectory) private readonly contacts: ContactDirectory,
     @inject(Senders) private readonly senders: Senders,
-    @inject(MessageModel.token) private readonly messages: Model<Message>,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
   ) {}
 
   async check({ step }: PolicyCheck): Promise<Verdict> {
@@ -26,7 +25,7 @@ export class WindowPolicy implements Policy {
     let contactKey = input.to;
     let sender = input.from;
     if (input.messageId) {
-      const inbound = await this.messages.findOne({ providerMessageId: input.messageId, direction: 'inbound' }).lean<Message>();
+      const inbound = await this.keys.byProviderId(input.messageId);
       contactKey = inbound?.phone ?? inbound?.userId;
       sender = inbound?.phoneNumberId;
     }

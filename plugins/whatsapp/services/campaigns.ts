@@ -64,17 +64,12 @@ export class Campaigns {
     if (recipients.length > this.config.bulk.maxRecipients) {
       throw new HttpError(422, 'WHATSAPP_TOO_MANY_RECIPIENTS', `A campaign takes at most ${this.config.bulk.maxRecipients} recipients`);
     }
+    const members = recipients.map((to) => ({ to, messageId: new Types.ObjectId() }));
     const campaign = (await this.campaigns.create({
-      name: request.name, phoneNumberId: sender.phoneNumberId, text: request.text, template: request.template, recipients: recipients.length,
+      name: request.name, phoneNumberId: sender.phoneNumberId, text: request.text, template: request.template, recipients: recipients.length, members,
       state: 'running', leaseOwner: this.owner, leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs), createdBy, createdAt: new Date(),
     })).toObject() as Campaign;
     const id = String(campaign._id);
-    for (const recipient of recipients) {
-      await this.messenger.store(
-        { to: recipient, from: sender.phoneNumberId, text: request.text, template: request.template },
-        { idempotencyKey: `campaign:${id}:${recipient.replace(/[^\dA-Za-z.]/g, '')}`, origin: 'campaign', campaignId: id, createdBy, status: 'queued' },
-      );
-    }
     this.start(id);
     return { campaign, duplicates };
   }
@@ -132,28 +127,42 @@ export class Campaigns {
   }
 
   private async run(id: string): Promise<void> {
+    const campaign = await this.campaigns.findById(id).lean<Campaign>();
+    if (!campaign) return;
     const batchSize = this.config.bulk.concurrency;
     let lastProgress = 0;
-    for (;;) {
+    for (let next = 0; next < campaign.members.length; next += batchSize) {
       if (this.stopping) {
-        await this.campaigns.updateOne({ _id: id, leaseOwner: this.owner }, { $set: { leaseUntil: new Date(0) } });
+        await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { leaseUntil: new Date(0) } });
         return;
       }
-      const renewed = await this.campaigns.updateOne(
+      const renewed = await this.campaigns.findOneAndUpdate(
         { _id: id, leaseOwner: this.owner, state: 'running' },
         { $set: { leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs) } },
+        { lean: true },
       );
-      if (renewed.matchedCount === 0) return; // cancelled, completed, or taken over
-      const batch = await this.messages.find({ campaignId: id, status: 'queued' }, { _id: 1 }).sort({ _id: 1 }).limit(batchSize).lean();
-      if (batch.length === 0) break;
-      await Promise.all(batch.map((m) => this.outbox.sendStored(m._id)));
-      if (Date.now() - lastProgress > 200) {
+      if (!renewed) return; // cancelled, or taken over after our lease expired
+      await Promise.all(campaign.members.slice(next, next + batchSize).map((member) => this.sendMember(campaign, member)));
+      if (Date.now() - lastProgress > 1_000) {
         lastProgress = Date.now();
         await this.announce(id);
       }
     }
-    await this.campaigns.updateOne({ _id: id, leaseOwner: this.owner }, { $set: { state: 'completed', completedAt: new Date() } });
+    await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { state: 'completed', completedAt: new Date() } });
     await this.announce(id);
+  }
+
+  /** Sends one recipient's message unless it was already sent; creates it first if a crash came before. */
+  private async sendMember(campaign: Campaign, member: Campaign['members'][number]): Promise<void> {
+    const id = String(campaign._id);
+    let message = await this.messenger.get(String(member.messageId));
+    if (!message) {
+      ({ message } = await this.messenger.store(
+        { to: member.to, from: campaign.phoneNumberId, text: campaign.text, template: campaign.template },
+        { id: member.messageId, idempotencyKey: `campaign:${id}:${member.to.replace(/[^\dA-Za-z.]/g, '')}`, origin: 'campaign', campaignId: id, createdBy: campaign.createdBy, status: 'queued' },
+      ));
+    }
+    if (message.status === 'queued') await this.outbox.sendStored(message._id);
   }
 
   private async announce(id: string): Promise<void> {

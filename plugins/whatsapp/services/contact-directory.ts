@@ -1,4 +1,8 @@
-/** Contacts by wa_id or business-scoped user id, their marketing preference and service windows. */
+/**
+ * Contacts by wa_id or business-scoped user id, their marketing preference and service windows.
+ * Lookups go by `_id` (`wa:<wa_id>`, `bsuid:<user id>`), the one lookup FerretDB v1 serves from
+ * an index; the `$or` scan runs only when a contact is about to be created.
+ */
 import type { Model } from 'mongoose';
 import { inject, injectable } from '../../../core/index.js';
 import { ContactModel, type Contact } from '../models/contact.js';
@@ -19,28 +23,33 @@ export interface WindowState {
 }
 
 const DUPLICATE_KEY = 11000;
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
 
 @injectable()
 export class ContactDirectory {
   constructor(@inject(ContactModel.token) private readonly contacts: Model<Contact>) {}
 
   /** Finds or creates the contact for this identity and fills in ids and names it did not have. */
-  async identify(identity: Identity): Promise<Contact> {
-    const or = [
-      ...(identity.waId ? [{ waId: identity.waId }] : []),
-      ...(identity.userId ? [{ userId: identity.userId }] : []),
-    ];
-    if (or.length === 0) throw new Error('a contact needs a wa_id or a user id');
+  async identify(identity: Identity, inbound?: { phoneNumberId: string; at: Date }): Promise<Contact> {
+    if (!identity.waId && !identity.userId) throw new Error('a contact needs a wa_id or a user id');
     const set: Partial<Contact> = { updatedAt: new Date() };
     if (identity.waId) set.waId = identity.waId;
     if (identity.userId) set.userId = identity.userId;
     if (identity.profileName) set.profileName = identity.profileName;
     if (identity.username) set.username = identity.username;
+    const ids = [...(identity.waId ? [`wa:${identity.waId}`] : []), ...(identity.userId ? [`bsuid:${identity.userId}`] : [])];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const existing = await this.contacts.findOneAndUpdate({ $or: or }, { $set: set }, { returnDocument: 'after', lean: true });
-      if (existing) return existing as Contact;
+      // One write: identity fields, and the service window this inbound message opens (never shortened).
+      const update = { $set: set, ...(inbound ? { $max: { [`lastInboundAt.${inbound.phoneNumberId}`]: inbound.at } } : {}) };
+      for (const id of ids) {
+        const found = await this.contacts.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after', lean: true });
+        if (found) return found as Contact;
+      }
+      const or = [...(identity.waId ? [{ waId: identity.waId }] : []), ...(identity.userId ? [{ userId: identity.userId }] : [])];
+      const scanned = await this.contacts.findOneAndUpdate({ $or: or }, update, { returnDocument: 'after', lean: true });
+      if (scanned) return scanned as Contact;
       try {
-        const created = await this.contacts.create({ _id: identity.waId ? `wa:${identity.waId}` : `bsuid:${identity.userId}`, ...set, createdAt: new Date() });
+        const created = await this.contacts.create({ _id: ids[0], ...set, ...(inbound ? { lastInboundAt: new Map([[inbound.phoneNumberId, inbound.at]]) } : {}), createdAt: new Date() });
         return created.toObject();
       } catch (error) {
         // Another update of the same POST created it first: find it on the next pass.
@@ -50,15 +59,12 @@ export class ContactDirectory {
     throw new Error('could not create or find the contact');
   }
 
-  /** The contact for a phone number (digits) or a business-scoped user id, if known. */
+  /** The contact for a phone number (any format) or a business-scoped user id, if known. */
   async find(phoneOrUserId: string): Promise<Contact | null> {
-    const waId = phoneOrUserId.replace(/\D/g, '');
-    return this.contacts.findOne({ $or: [{ waId: waId || '-' }, { userId: phoneOrUserId }] }).lean<Contact>();
-  }
-
-  /** Opens (or extends) the 24-hour window with this sender; an older message never shortens it. */
-  async recordInbound(contactId: string, phoneNumberId: string, at: Date): Promise<void> {
-    await this.contacts.updateOne({ _id: contactId }, { $max: { [`lastInboundAt.${phoneNumberId}`]: at } });
+    if (BSUID.test(phoneOrUserId)) {
+      return await this.contacts.findById(`bsuid:${phoneOrUserId}`).lean<Contact>() ?? this.contacts.findOne({ userId: phoneOrUserId }).lean<Contact>();
+    }
+    return this.contacts.findById(`wa:${phoneOrUserId.replace(/\D/g, '')}`).lean<Contact>();
   }
 
   window(contact: Pick<Contact, 'lastInboundAt'> | null, phoneNumberId: string, now = new Date()): WindowState {
@@ -71,7 +77,7 @@ export class ContactDirectory {
 
   /** Records a marketing stop/resume; an older signal never overwrites a newer one. */
   async setMarketing(contactId: string, state: 'stopped' | 'resumed', at: Date, source: 'user_preferences' | 'send_error_131050'): Promise<void> {
-    await this.contacts.updateOne(
+    await this.contacts.findOneAndUpdate(
       { _id: contactId, $or: [{ 'marketing.at': { $exists: false } }, { 'marketing.at': { $lte: at } }] },
       { $set: { marketing: { state, at, source }, updatedAt: new Date() } },
     );

@@ -8,6 +8,7 @@ import { inject, injectable, Realtime } from '../../../core/index.js';
 import type { ProviderError } from '../graph/provider-errors.js';
 import { MessageModel, STATUS_RANK, type Message, type ProviderStatus, type TimelineEntry } from '../models/message.js';
 import { toMessageView } from '../views.js';
+import { MessageKeys } from './message-keys.js';
 
 export interface ProviderStatusUpdate {
   providerMessageId: string;
@@ -29,19 +30,18 @@ export class DeliveryTimeline {
   constructor(
     @inject(MessageModel.token) private readonly messages: Model<Message>,
     @inject(Realtime) private readonly realtime: Realtime,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
   ) {}
 
   /** Returns the message after the update and whether its current status changed; null when the message is not ours. */
   async apply(update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
-    let message = await this.messages.findOne({ providerMessageId: update.providerMessageId, direction: 'outbound' }).lean<Message>();
-    if (!message && update.callbackData && Types.ObjectId.isValid(update.callbackData)) {
-      message = await this.messages.findOneAndUpdate(
-        { _id: update.callbackData, direction: 'outbound' },
-        { $set: { providerMessageId: update.providerMessageId } },
-        { returnDocument: 'after', lean: true },
-      ) as Message | null;
-    }
-    if (!message) return null;
+    // Our id echoed in biz_opaque_callback_data finds the message even when its send answer was lost.
+    let message = update.callbackData && Types.ObjectId.isValid(update.callbackData)
+      ? await this.messages.findById(update.callbackData).lean<Message>()
+      : null;
+    if (message?.direction !== 'outbound') message = await this.keys.byProviderId(update.providerMessageId);
+    if (!message || message.direction !== 'outbound') return null;
+    if (!message.providerMessageId) await this.keys.remember(`wamid:${update.providerMessageId}`, String(message._id));
     const entry: TimelineEntry = {
       status: update.status, at: update.at, source: 'webhook',
       ...(update.errors ? { errors: update.errors } : {}),
@@ -49,22 +49,29 @@ export class DeliveryTimeline {
       ...(update.conversation ? { conversation: update.conversation } : {}),
     };
     const atField = AT_FIELD[update.status];
-    await this.messages.updateOne(
-      { _id: message._id, 'timeline.status': { $ne: update.status } },
-      {
-        $push: { timeline: entry },
-        ...(atField ? { $min: { [atField]: update.at } } : {}),
-        ...(update.status === 'failed' && update.errors?.[0] ? { $set: { error: update.errors[0] } } : {}),
-      },
-    );
     const rank = STATUS_RANK[update.status] as number;
-    const moved = await this.messages.updateOne(
-      { _id: message._id, statusRank: { $lt: rank } },
-      { $set: { status: update.status, statusRank: rank, updatedAt: new Date() } },
-    );
-    const after = await this.messages.findById(message._id).lean<Message>();
+    let after: Message | null = null;
+    let applied = false;
+    // One write per status: read, decide, write only if the message is still as read (else read again).
+    for (let attempt = 0; attempt < 5 && !after; attempt++) {
+      const current = attempt === 0 ? message : await this.messages.findById(message._id).lean<Message>();
+      if (!current) return null;
+      const known = (current.timeline ?? []).some((e) => e.status === update.status && e.source === 'webhook');
+      const advances = rank > current.statusRank;
+      if (known && !advances) return { message: current, applied: false };
+      const set: Record<string, unknown> = { providerMessageId: update.providerMessageId, updatedAt: new Date() };
+      if (advances) Object.assign(set, { status: update.status, statusRank: rank });
+      if (update.status === 'failed' && update.errors?.[0]) set.error = update.errors[0];
+      const at = current[atField as keyof Message] as Date | undefined;
+      if (atField && !known && (!at || new Date(at) > update.at)) set[atField] = update.at;
+      after = await this.messages.findOneAndUpdate(
+        { _id: current._id, statusRank: current.statusRank, status: current.status, updatedAt: current.updatedAt },
+        { $set: set, ...(known ? {} : { $push: { timeline: entry } }) },
+        { returnDocument: 'after', lean: true },
+      ) as Message | null;
+      applied = advances;
+    }
     if (!after) return null;
-    const applied = moved.modifiedCount > 0;
     this.realtime.publish('delivery', 'status.updated', {
       messageId: String(after._id), providerMessageId: update.providerMessageId, status: update.status, current: after.status, applied,
       at: update.at.toISOString(), ...(update.errors ? { errors: update.errors } : {}),

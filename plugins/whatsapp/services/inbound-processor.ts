@@ -18,6 +18,7 @@ import { parseInbound, providerErrors, unixToDate } from '../webhook/inbound-con
 import { ContactDirectory } from './contact-directory.js';
 import { DeliveryTimeline } from './delivery-timeline.js';
 import { MarketingPreferences } from './marketing-preferences.js';
+import { MessageKeys } from './message-keys.js';
 import { WorkflowEventSink } from './workflow-event-sink.js';
 
 type Json = Record<string, unknown>;
@@ -42,6 +43,7 @@ export class InboundProcessor {
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
     @inject(LoggerToken) private readonly logger: Logger,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
   ) {}
 
   /** Stores each update on its own; returns the keys that were new (redelivered ones are skipped). */
@@ -50,16 +52,20 @@ export class InboundProcessor {
     const receivedAt = new Date();
     // The same key twice in one POST (a status repeated in a batch) is stored once.
     const unique = [...new Map(split.map((u) => [u.key, u])).values()];
-    const docs: WebhookUpdate[] = unique.map((u) => ({ _id: u.key, kind: u.kind, field: u.field, wabaId: u.wabaId, phoneNumberId: u.phoneNumberId, payload: u.payload, state: 'stored', attempts: 0, receivedAt }));
+    // Updates of fields this plugin does not act on are kept for the record only.
+    const docs: WebhookUpdate[] = unique.map((u) => ({
+      _id: u.key, kind: u.kind, field: u.field, wabaId: u.wabaId, phoneNumberId: u.phoneNumberId, payload: u.payload,
+      state: u.kind === 'other' || u.kind === 'error' ? 'processed' : 'stored', attempts: 0, receivedAt,
+    }));
     try {
       await (this.updates.collection as unknown as Collection<WebhookUpdate>).insertMany(docs, { ordered: false });
-      return { stored: docs.map((d) => d._id), duplicates: split.length - docs.length };
+      return { stored: docs.filter((d) => d.state === 'stored').map((d) => d._id), duplicates: split.length - docs.length };
     } catch (error) {
       const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> | { code?: number; index: number } }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (list.length === 0 || list.some((e) => e.code !== DUPLICATE_KEY)) throw error;
       const failed = new Set(list.map((e) => e.index));
-      return { stored: docs.filter((_, i) => !failed.has(i)).map((d) => d._id), duplicates: split.length - docs.length + failed.size };
+      return { stored: docs.filter((d, i) => !failed.has(i) && d.state === 'stored').map((d) => d._id), duplicates: split.length - docs.length + failed.size };
     }
   }
 
@@ -73,6 +79,12 @@ export class InboundProcessor {
   idle(): Promise<void> {
     if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops taking queued work and waits for the updates in progress; the rest stay stored for the next sweep. */
+  async drain(): Promise<void> {
+    this.queue.length = 0;
+    await this.idle();
   }
 
   /** Queues updates stored but not processed (after a crash, or when the engine failed). */
@@ -100,10 +112,10 @@ export class InboundProcessor {
     if (!update) return;
     try {
       await this.process(update);
-      await this.updates.updateOne({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } });
+      await this.updates.findOneAndUpdate({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } }, { lean: true });
     } catch (error) {
       this.logger.error('whatsapp webhook update failed', { key, error: (error as Error).message });
-      await this.updates.updateOne({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }).catch(() => undefined);
+      await this.updates.findOneAndUpdate({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }, { lean: true }).catch(() => undefined);
     }
   }
 
@@ -128,10 +140,10 @@ export class InboundProcessor {
     const phoneNumberId = update.phoneNumberId ?? str(metadata.phone_number_id) ?? 'unknown';
     const providerMessageId = str(message.id) ?? update._id;
     const at = unixToDate(message.timestamp);
-    const contact = await this.contacts.identify({ waId, userId, profileName: str(profile.name), username: str(profile.username) });
+    const contact = await this.contacts.identify({ waId, userId, profileName: str(profile.name), username: str(profile.username) }, { phoneNumberId, at });
     const parsed = parseInbound(message);
-    let stored = await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>();
-    if (!stored) {
+    let stored: Message | null = null;
+    {
       try {
         const created = await this.messages.create({
           direction: 'inbound', idempotencyKey: `in:${providerMessageId}`, phoneNumberId, contactId: contact._id, phone: waId, userId,
@@ -140,13 +152,14 @@ export class InboundProcessor {
           ...(parsed.errors?.[0] ? { error: parsed.errors[0] } : {}), attempts: 0, policyDecisions: [], origin: 'webhook', createdAt: at, updatedAt: new Date(),
         });
         stored = created.toObject() as Message;
+        await this.keys.remember(`wamid:${providerMessageId}`, String(stored._id));
         this.realtime.publish('messages', 'message.received', toMessageView(stored));
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-        stored = await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+        // Processed before (a retry after a crash): the message exists.
+        stored = await this.keys.byProviderId(providerMessageId) ?? await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
       }
     }
-    await this.contacts.recordInbound(contact._id, phoneNumberId, at);
     const payload: MessageEvent = {
       messageId: String(stored._id), providerMessageId, phoneNumberId, from: waId ?? null, fromUserId: userId ?? null,
       contact: { id: contact._id, ...(contact.waId ? { waId: contact.waId } : {}), ...(contact.userId ? { userId: contact.userId } : {}), ...(contact.profileName ? { name: contact.profileName } : {}), ...(contact.username ? { username: contact.username } : {}) },

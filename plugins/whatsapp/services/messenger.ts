@@ -13,6 +13,7 @@ import { ContactModel, type Contact } from '../models/contact.js';
 import { MessageModel, STATUS_RANK, type Message, type MessageStatus, type TemplateContent } from '../models/message.js';
 import { toMessageView } from '../views.js';
 import { MarketingPreferences } from './marketing-preferences.js';
+import { MessageKeys } from './message-keys.js';
 
 export interface OutboundRequest {
   /** Phone number (any format with country code) or a business-scoped user id (`CC.xxx`). */
@@ -28,6 +29,8 @@ export interface OutboundRequest {
 }
 
 export interface StoreOptions {
+  /** Id for the new message (campaigns assign them up front). */
+  id?: Types.ObjectId;
   idempotencyKey: string;
   origin: Message['origin'];
   status?: 'queued' | 'scheduled' | 'denied';
@@ -49,19 +52,21 @@ export class Messenger {
     @inject(Senders) private readonly senders: Senders,
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(MarketingPreferences) private readonly preferences: MarketingPreferences,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
   ) {}
 
   /** Stores the message under its key; returns the earlier one when the key was used before. */
   async store(request: OutboundRequest, options: StoreOptions): Promise<{ message: Message; created: boolean }> {
-    const existing = await this.messages.findOne({ idempotencyKey: options.idempotencyKey }).lean<Message>();
+    const existing = await this.keys.byIdempotencyKey(options.idempotencyKey);
     if (existing) return { message: existing, created: false };
     const sender = this.senders.resolve(request.from);
     const isUserId = BSUID.test(request.to);
     const phone = isUserId ? undefined : request.to.replace(/\D/g, '');
-    const contact = await this.contacts.findOne(isUserId ? { userId: request.to } : { waId: phone }).lean<Contact>();
+    const contact = await this.contacts.findById(isUserId ? `bsuid:${request.to}` : `wa:${phone}`).lean<Contact>();
     const status = options.status ?? 'queued';
     const now = new Date();
-    const doc: Omit<Message, '_id'> = {
+    const doc: Omit<Message, '_id'> & { _id?: Types.ObjectId } = {
+      ...(options.id ? { _id: options.id } : {}),
       direction: 'outbound', idempotencyKey: options.idempotencyKey, phoneNumberId: sender.phoneNumberId,
       contactId: contact?._id, phone: phone ?? contact?.waId, userId: isUserId ? request.to : contact?.userId,
       type: request.template ? 'template' : request.buttons ? 'interactive' : 'text',
@@ -76,6 +81,7 @@ export class Messenger {
     try {
       const created = await this.messages.create(doc);
       const message = created.toObject() as Message;
+      await this.keys.remember(`key:${options.idempotencyKey}`, String(message._id));
       this.realtime.publish('messages', 'message.created', toMessageView(message));
       return { message, created: true };
     } catch (error) {
@@ -112,16 +118,17 @@ export class Messenger {
     const result = await sender.client.send(buildPayload(claimed), { ...recipient, replyTo: claimed.context?.messageId, callbackData: String(claimed._id), signal });
     const at = new Date();
     if (result.ok) {
-      await this.messages.updateOne({ _id: claimed._id }, {
+      await this.keys.remember(`wamid:${result.value.providerMessageId}`, String(claimed._id));
+      await this.messages.findOneAndUpdate({ _id: claimed._id }, {
         $set: { providerMessageId: result.value.providerMessageId, updatedAt: at },
         $unset: { error: 1 },
         $push: { timeline: { status: 'accepted', at, source: 'api', ...(result.value.messageStatus ? { pricing: { message_status: result.value.messageStatus } } : {}) } },
       });
       // A fast status webhook may already have moved it past `accepted`.
-      await this.messages.updateOne({ _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
+      await this.messages.findOneAndUpdate({ _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
     } else {
       const status = result.outcome === 'unknown' ? 'unknown' : 'failed';
-      await this.messages.updateOne({ _id: claimed._id, status: 'sending' }, {
+      await this.messages.findOneAndUpdate({ _id: claimed._id, status: 'sending' }, {
         $set: { status, statusRank: STATUS_RANK[status], error: result.error, updatedAt: at, ...(status === 'failed' ? { failedAt: at } : {}) },
         $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
       });
@@ -167,8 +174,8 @@ export class Messenger {
 
   /** Marks an inbound message read once; a repeated call changes nothing. */
   async markRead(providerMessageId: string, signal?: AbortSignal): Promise<{ marked: boolean; message: Message }> {
-    const inbound = await this.messages.findOne({ providerMessageId, direction: 'inbound' }).lean<Message>();
-    if (!inbound) throw new HttpError(404, 'NOT_FOUND', `No inbound message ${providerMessageId}`);
+    const inbound = await this.keys.byProviderId(providerMessageId);
+    if (!inbound || inbound.direction !== 'inbound') throw new HttpError(404, 'NOT_FOUND', `No inbound message ${providerMessageId}`);
     if (inbound.readMarkedAt) return { marked: false, message: inbound };
     const result = await this.senders.resolve(inbound.phoneNumberId).client.markRead(providerMessageId, signal);
     if (!result.ok) throw Object.assign(new Error(result.error.reason), { providerError: result.error });

@@ -6,6 +6,7 @@
 import type { Model, Types } from 'mongoose';
 import { inject, injectable, Scheduler } from '../../../core/index.js';
 import { MessageModel, type Message, type PolicyDecision } from '../models/message.js';
+import { MessageKeys } from './message-keys.js';
 import { Messenger, type OutboundRequest } from './messenger.js';
 import { SendPolicies } from './send-policies.js';
 
@@ -24,11 +25,12 @@ export class Outbox {
     @inject(SendPolicies) private readonly policies: SendPolicies,
     @inject(Scheduler) private readonly scheduler: Scheduler,
     @inject(MessageModel.token) private readonly messages: Model<Message>,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
   ) {}
 
   /** Runs the policies and sends now, unless the key was used before (then nothing is sent). */
   async send(request: OutboundRequest, options: { idempotencyKey: string; origin: Message['origin']; createdBy?: string }): Promise<SendOutcome> {
-    const previous = await this.messages.findOne({ idempotencyKey: options.idempotencyKey }).lean<Message>();
+    const previous = await this.keys.byIdempotencyKey(options.idempotencyKey);
     if (previous) return { kind: 'existing', message: previous };
     const outcome = await this.policies.evaluate(policyInput(request), { key: options.idempotencyKey });
     const { verdict, decisions } = outcome;
@@ -73,7 +75,7 @@ export class Outbox {
       ) as Promise<Message | null>;
     }
     if (verdict.decision === 'defer') {
-      await this.messages.updateOne({ _id: message._id }, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions } });
+      await this.messages.findOneAndUpdate({ _id: message._id }, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions } });
       await this.scheduleStored(message._id, verdict.until);
       return this.messages.findById(message._id).lean<Message>();
     }
