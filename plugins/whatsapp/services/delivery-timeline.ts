@@ -53,7 +53,7 @@ export class DeliveryTimeline {
     let after: Message | null = null;
     let applied = false;
     // One write per status: read, decide, write only if the message is still as read (else read again).
-    for (let attempt = 0; attempt < 5 && !after; attempt++) {
+    for (let attempt = 0; attempt < 10 && !after; attempt++) {
       const current = attempt === 0 ? message : await this.messages.findById(message._id).lean<Message>();
       if (!current) return null;
       const known = (current.timeline ?? []).some((e) => e.status === update.status && e.source === 'webhook');

@@ -32,6 +32,8 @@ export class InboundProcessor {
   private readonly queue: string[] = [];
   private active = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Statuses of one message run one after another here; other processes are handled by the timeline's optimistic writes. */
+  private readonly perMessage = new Map<string, Promise<void>>();
 
   constructor(
     @inject(WebhookUpdateModel.token) private readonly updates: Model<WebhookUpdate>,
@@ -122,11 +124,22 @@ export class InboundProcessor {
   private async process(update: WebhookUpdate): Promise<void> {
     switch (update.kind) {
       case 'message': return this.processMessage(update);
-      case 'status': return this.processStatus(update);
+      case 'status': return this.serially(String(obj(update.payload.status).id ?? update._id), () => this.processStatus(update));
       case 'preference': return this.processPreference(update);
       case 'template-status': return this.processTemplateStatus(update);
       default:
         this.logger.warn('whatsapp webhook update kept without processing', { key: update._id, kind: update.kind, field: update.field });
+    }
+  }
+
+  private async serially(key: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.perMessage.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.perMessage.set(key, next);
+    try {
+      await next;
+    } finally {
+      if (this.perMessage.get(key) === next) this.perMessage.delete(key);
     }
   }
 
