@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { nextEvent } from '../../helpers/test-host.js';
 import {
-  inbound, inboundText, PHONE_NUMBER_ID, statusObject, statuses, templateStatus, unix, userPreference, wamid, type Envelope,
+  inbound, inboundText, statusObject, statuses, templateStatus, unix, userPreference, wamid, type Envelope,
 } from '../../doubles/whatsapp-payloads.js';
 import { APP_SECRET, sign, startWhatsapp, VERIFY_TOKEN, type WhatsappHarness } from './harness.js';
 
