@@ -22,7 +22,11 @@ import { Scheduler } from './scheduling/scheduler.js';
 import { PermissionCatalog } from './security/roles.js';
 import { MongoConnection } from './storage/mongo.js';
 import { RedisConnection } from './storage/redis.js';
-import { ConfigToken, LoggerToken } from './tokens.js';
+import { ConfigToken, ContainerToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
+import { EngineClock } from './engine/clock.js';
+import { PolicyEvaluator } from './engine/policy-evaluator.js';
+import { WorkflowEngine } from './engine/workflow-engine.js';
+import { enginePermissions, engineRoutes, engineTopics } from './engine/engine-routes.js';
 
 export interface FlowgateServerOptions {
   config: FlowgateConfig;
@@ -38,6 +42,7 @@ export class FlowgateServer {
   private http: HttpServer | null = null;
   private openApiDocument: OpenApiDocument | null = null;
   private stopping: Promise<void> | null = null;
+  private registered = false;
 
   constructor(readonly config: FlowgateConfig, logger?: Logger) {
     this.logger = logger ?? createLogger({ level: config.log.level });
@@ -52,7 +57,14 @@ export class FlowgateServer {
     this.container.bind(Metrics).toSelf().inSingletonScope();
     this.container.bind(CoreEvents).toSelf().inSingletonScope();
     this.container.bind(Maintenance).toSelf().inSingletonScope();
+    this.container.bind(ContainerToken).toConstantValue(this.container);
+    this.container.bind(EngineClock).toSelf().inSingletonScope();
+    this.container.bind(PolicyEvaluator).toSelf().inSingletonScope();
+    this.container.bind(WorkflowEngine).toSelf().inSingletonScope();
+    this.container.bind(WorkflowEventsToken).toService(WorkflowEngine);
     this.permissions.grant('core', 'plugins:read', 'viewer');
+    for (const [permission, role] of Object.entries(enginePermissions)) this.permissions.grant('core', permission, role);
+    for (const topic of engineTopics) this.contributions.addTopic('core', topic);
     this.plugins = new PluginHost({
       coreVersion,
       projectRoot,
@@ -68,11 +80,23 @@ export class FlowgateServer {
     return this.container.get<T>(token);
   }
 
-  /** Boots everything and listens. On failure, whatever started is stopped again before throwing. */
-  async start(): Promise<void> {
+  /** Imports and registers the configured plugins without connecting to anything; runs once. */
+  async registerPlugins(): Promise<void> {
+    if (this.registered) return;
+    this.registered = true;
+    const imported = await this.plugins.importAll(this.config.plugins);
+    this.plugins.registerAll(this.plugins.order(imported));
+  }
+
+  /**
+   * Boots everything and listens (unless `listen` is false, as for CLI commands). On failure,
+   * whatever started is stopped again before throwing.
+   */
+  async start(options: { listen?: boolean } = {}): Promise<void> {
     try {
-      const imported = await this.plugins.importAll(this.config.plugins);
-      this.plugins.registerAll(this.plugins.order(imported));
+      await this.registerPlugins();
+      // Created now so that its models and jobs are registered before storage and the scheduler start.
+      const engine = this.get(WorkflowEngine);
       await this.get(MongoConnection).connect();
       await this.get(RedisConnection).connect();
       await this.get(Scheduler).start();
@@ -80,6 +104,8 @@ export class FlowgateServer {
       maintenance.onChange((state) => (state.active ? this.get(Scheduler).pause() : this.get(Scheduler).resume()));
       await maintenance.start();
       await this.plugins.startAll();
+      await engine.start();
+      this.contributions.routes.push(...engineRoutes(engine).map((route) => ({ plugin: 'core', route })));
       this.contributions.routes.push(...platformRoutes({
         checks: () => this.readiness(),
         metrics: async () => {
@@ -90,6 +116,7 @@ export class FlowgateServer {
         plugins: () => this.describePlugins(),
       }).map((route) => ({ plugin: 'core', route })));
       this.plugins.collectRoutes();
+      if (options.listen === false) return;
       await this.listen();
       this.logger.info('flowgate started', { url: this.url, plugins: this.plugins.loaded.map((p) => p.plugin.manifest.id) });
     } catch (error) {
@@ -166,6 +193,7 @@ export class FlowgateServer {
       await this.get(Realtime).close();
       if (this.http?.listening) await new Promise<void>((resolve) => this.http?.close(() => resolve()));
       this.http?.closeAllConnections();
+      await this.get(WorkflowEngine).stop().catch((error: Error) => this.logger.error('engine stop failed', { error: error.message }));
       await this.get(Scheduler).stop().catch((error: Error) => this.logger.error('scheduler stop failed', { error: error.message }));
       await this.plugins.stopAll();
       await this.get(RedisConnection).close();
