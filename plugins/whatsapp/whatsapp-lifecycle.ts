@@ -4,10 +4,9 @@ import { WhatsappConfigToken, type WhatsappConfig } from './config.js';
 import { Senders } from './graph/senders.js';
 import { Campaigns } from './services/campaigns.js';
 import { InboundProcessor } from './services/inbound-processor.js';
-import { SendPolicies } from './services/send-policies.js';
 
 /**
- * At start: check the send policies can be evaluated, resume campaigns and webhook updates a
+ * At start: resume campaigns and webhook updates a
  * stopped process left behind, and keep sweeping for those of crashed processes. At stop:
  * finish the calls in flight and hand campaigns back.
  */
@@ -16,7 +15,6 @@ export class WhatsappLifecycle implements PluginLifecycle {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    @inject(SendPolicies) private readonly policies: SendPolicies,
     @inject(Campaigns) private readonly campaigns: Campaigns,
     @inject(InboundProcessor) private readonly inbound: InboundProcessor,
     @inject(Senders) private readonly senders: Senders,
@@ -25,7 +23,6 @@ export class WhatsappLifecycle implements PluginLifecycle {
   ) {}
 
   async start(): Promise<void> {
-    this.policies.assertConfigured();
     if (!this.config.appSecret) this.logger.warn('WHATSAPP_APP_SECRET is not set: the webhook refuses every POST');
     if (this.senders.list().length === 0) this.logger.warn('no WhatsApp sender is configured: sending is unavailable');
     await this.sweep(0);

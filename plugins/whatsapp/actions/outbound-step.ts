@@ -3,6 +3,7 @@
  * send it only if this attempt claimed it, and turn provider errors into StepErrors.
  */
 import { inject, injectable, StepError, type RunContext } from '../../../core/index.js';
+import { STEP_ERROR_CODES } from '../graph/provider-errors.js';
 import type { Message } from '../models/message.js';
 import { Messenger, type OutboundRequest } from '../services/messenger.js';
 import type { SendOutput } from '../schemas.js';
@@ -19,7 +20,7 @@ export class OutboundStep {
     if (message.status === 'queued') message = await this.messenger.dispatch(message._id, ctx.signal);
     if (message.status === 'failed' && message.attempts > 0 && message.error) {
       const error = message.error;
-      throw new StepError(`WHATSAPP_${error.category.toUpperCase().replace(/-/g, '_')}`, `${error.reason}${error.code ? ` (Graph API error ${error.code})` : ''}`, error.retryable, { messageId: String(message._id), error });
+      throw new StepError(STEP_ERROR_CODES[error.category], `${error.reason}${error.code ? ` (Graph API error ${error.code})` : ''}`, error.retryable, { messageId: String(message._id), error });
     }
     if (message.status === 'unknown' && message.attempts === 1 && ctx.attempt === 1) {
       // No answer in time: let the engine retry; the retry finds this message and sends nothing.

@@ -131,9 +131,9 @@ export class GraphClient {
       request.on('timeout', () => { finish(unknown(`No answer within ${this.options.timeoutMs} ms`, 'timeout')); request.destroy(); });
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error.name === 'AbortError') return finish(unknown('The call was aborted', 'timeout'));
-        const neverSent = error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN';
+        const neverSent = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN)$/.test(error.code ?? '');
         finish(neverSent
-          ? { ok: false, outcome: 'rejected', error: { code: 0, category: 'network', retryable: true, reason: `Graph API unreachable (${error.code})` } }
+          ? { ok: false, outcome: 'rejected', error: { code: 0, category: 'provider-unavailable', retryable: true, reason: `Graph API unreachable (${error.code})` } }
           : unknown(`Connection failed (${error.code ?? error.message})`, 'network'));
       });
       request.end(data);

@@ -24,7 +24,14 @@ export interface ProviderError {
 
 interface Rule { category: ProviderErrorCategory; retryable: boolean; reason: string }
 
-/** Exact codes first; ranges after (see `classify`). */
+/** The StepError code a workflow step fails with, per category (listed in docs/error-codes.md). */
+export const STEP_ERROR_CODES: Readonly<Record<ProviderErrorCategory, string>> = {
+  'rate-limit': 'WHATSAPP_RATE_LIMITED', 'window-closed': 'WHATSAPP_WINDOW_CLOSED', undeliverable: 'WHATSAPP_UNDELIVERABLE', template: 'WHATSAPP_TEMPLATE_ERROR',
+  auth: 'WHATSAPP_AUTH_FAILED', 'opted-out': 'WHATSAPP_OPTED_OUT', 'invalid-request': 'WHATSAPP_INVALID_REQUEST', recipient: 'WHATSAPP_RECIPIENT_UNSUPPORTED',
+  'provider-unavailable': 'WHATSAPP_PROVIDER_UNAVAILABLE', timeout: 'WHATSAPP_OUTCOME_UNKNOWN', network: 'WHATSAPP_OUTCOME_UNKNOWN', unknown: 'WHATSAPP_PROVIDER_ERROR',
+};
+
+/** Exact codes first; ranges after (see `classifyProviderError`). */
 export const PROVIDER_ERROR_TABLE: Readonly<Record<number, Rule>> = {
   0: { category: 'auth', retryable: false, reason: 'Authentication exception: the access token could not be used' },
   3: { category: 'auth', retryable: false, reason: 'The app lacks the capability or permission for this call' },

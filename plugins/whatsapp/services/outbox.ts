@@ -32,16 +32,15 @@ export class Outbox {
   async send(request: OutboundRequest, options: { idempotencyKey: string; origin: Message['origin']; createdBy?: string }): Promise<SendOutcome> {
     const previous = await this.keys.byIdempotencyKey(options.idempotencyKey);
     if (previous) return { kind: 'existing', message: previous };
-    const outcome = await this.policies.evaluate(policyInput(request), { key: options.idempotencyKey });
-    const { verdict, decisions } = outcome;
+    const { verdict, decisions } = await this.policies.evaluate(policyInput(request), { key: options.idempotencyKey });
     if (verdict.decision === 'deny') {
       const { message } = await this.messenger.store(request, { ...options, status: 'denied', policyDecisions: decisions });
-      return { kind: 'denied', message, decision: decisions.at(-1) as PolicyDecision };
+      return { kind: 'denied', message, decision: decisions.find((d) => d.decision === 'deny') as PolicyDecision };
     }
     if (verdict.decision === 'defer') {
       const { message, created } = await this.messenger.store(request, { ...options, status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions });
       if (created) await this.scheduleStored(message._id, verdict.until);
-      return { kind: 'deferred', message, decision: decisions.at(-1) as PolicyDecision };
+      return { kind: 'deferred', message, decision: decisions.filter((d) => d.decision === 'defer').sort((a, b) => Number(b.until) - Number(a.until))[0] as PolicyDecision };
     }
     const { message, created } = await this.messenger.store(request, { ...options, status: 'queued', policyDecisions: decisions });
     if (!created) return { kind: 'existing', message };

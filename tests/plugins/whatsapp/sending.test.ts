@@ -127,7 +127,7 @@ describe('plugin whatsapp: sending', () => {
   it('whatsapp.send@1 retries a retryable refusal and a success is not repeated', async () => {
     const action = h.t.server.get(SendAction);
     h.graph.failNext({ code: 130429 });
-    await assert.rejects(action.execute({ to: CUSTOMER, text: 'rate limited' }, runContext('exec-2:send')), (error: Error & { code?: string; retryable?: boolean }) => error.code === 'WHATSAPP_RATE_LIMIT' && error.retryable === true);
+    await assert.rejects(action.execute({ to: CUSTOMER, text: 'rate limited' }, runContext('exec-2:send')), (error: Error & { code?: string; retryable?: boolean }) => error.code === 'WHATSAPP_RATE_LIMITED' && error.retryable === true);
     const ok = await action.execute({ to: CUSTOMER, text: 'rate limited' }, runContext('exec-2:send', 2));
     assert.equal(ok.output.status, 'accepted');
     const again = await action.execute({ to: CUSTOMER, text: 'rate limited' }, runContext('exec-2:send', 3));
