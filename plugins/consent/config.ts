@@ -56,6 +56,9 @@ export const consentConfigSchema = {
           default: [
             { model: 'WhatsappContact', field: 'waId' },
             { model: 'WhatsappMessage', field: 'phone', dependents: [{ model: 'WhatsappMessageKey', field: 'messageId' }] },
+            { model: 'WhatsappWebhookUpdate', field: 'payload.message.from' },
+            { model: 'WhatsappWebhookUpdate', field: 'payload.contact.wa_id' },
+            { model: 'WhatsappWebhookUpdate', field: 'payload.status.recipient_id' },
             { model: 'WorkflowEvent', field: 'payloadJson', match: 'json' },
             { model: 'Execution', field: 'triggerJson', match: 'json' },
             { model: 'Execution', field: 'stepsJson', match: 'json' },

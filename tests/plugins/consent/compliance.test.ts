@@ -215,6 +215,9 @@ describe('plugin consent', () => {
       await h.t.request('post', `/api/consent/${phone}/opt-in`, { as: 'agent', body: { idempotencyKey: key(), evidence: { note: 'signed up' } } });
       await h.deliver(inboundText('HELP', { from: phone }).payload);
       await eventually(async () => h.graph.sends.some((s) => (s.body as { to?: string }).to?.replace(/\D/g, '') === phone));
+      // Let the double's status webhooks for the reply land first: anything arriving after the erasure is new data.
+      await h.graph.settled();
+      await h.deliver({ object: 'whatsapp_business_account', entry: [] });
       const erased = await h.t.request<{ subject: string; removed: Record<string, number> }>('delete', `/api/compliance/contacts/+${phone}`, { as: 'admin' });
       assert.equal(erased.status, 200, erased.text);
       assert.match(erased.body.subject, /^hmac-sha256:[0-9a-f]{64}$/);
