@@ -114,10 +114,11 @@ export class InboundProcessor {
     if (!update) return;
     try {
       await this.process(update);
-      await this.updates.findOneAndUpdate({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } }, { lean: true });
+      // updateOne, not findOneAndUpdate: on FerretDB v1 findAndModify scans the (large) collection.
+      await this.updates.updateOne({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } });
     } catch (error) {
       this.logger.error('whatsapp webhook update failed', { key, error: (error as Error).message });
-      await this.updates.findOneAndUpdate({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }, { lean: true }).catch(() => undefined);
+      await this.updates.updateOne({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }).catch(() => undefined);
     }
   }
 
