@@ -83,7 +83,6 @@ const parallelStep = {
 } as const;
 
 export const workflowSchema = {
-  $id: 'https://flowgate.dev/schemas/workflow.json',
   title: 'Flowgate workflow',
   type: 'object',
   additionalProperties: false,

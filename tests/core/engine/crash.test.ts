@@ -36,13 +36,13 @@ describe('core/engine: a process killed mid-step', function () {
       const view = (await t.request<ExecutionView>('get', `/api/executions/${id}`, { as: 'viewer' })).body;
       // The in-flight step has done its effect but not finished: the worst moment to die.
       return view.currentStep === 'inflight' && (await effectCount(t, `${id}:inflight`)) === 1 ? view : null;
-    }, 10_000, 20);
+    }, 30_000, 20);
     await victim.kill('SIGKILL');
 
     const finished = await eventually(async () => {
       const view = (await t.request<ExecutionView>('get', `/api/executions/${execution.id}`, { as: 'viewer' })).body;
       return view.status === 'succeeded' ? view : null;
-    }, 20_000);
+    }, 40_000);
     assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status]), [['before', 'succeeded'], ['inflight', 'succeeded'], ['after', 'succeeded']]);
     assert.equal(await effectCount(t, `${execution.id}:before`), 1);
     assert.equal(await effectCount(t, `${execution.id}:inflight`), 1);
