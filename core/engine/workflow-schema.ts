@@ -83,6 +83,7 @@ const parallelStep = {
 } as const;
 
 export const workflowSchema = {
+  $id: 'https://flowgate.dev/schemas/workflow.json',
   title: 'Flowgate workflow',
   type: 'object',
   additionalProperties: false,
