@@ -15,5 +15,5 @@ export { Metrics } from './observability/metrics.js';
 export { PermissionCatalog, roleAtLeast } from './security/roles.js';
 export { ConfigToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
 export { commonSchemas } from './http/route-mounter.js';
-export { injectable, inject, optional } from 'inversify';
+export { injectable, inject } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';
