@@ -3,6 +3,7 @@
  */
 export * from './plugin-api.js';
 export { CoreError, HttpError, StepError, notFound, conflict } from './errors.js';
+export { redact } from './logging/logger.js';
 export { defineModel, MongoConnection } from './storage/mongo.js';
 export { RedisConnection } from './storage/redis.js';
 export { Scheduler, type ScheduledJob } from './scheduling/scheduler.js';

@@ -6,6 +6,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Container, type ServiceIdentifier } from 'inversify';
 import type { Logger } from 'winston';
+import { CoreError } from './errors.js';
+import type { CommandIO } from './plugin-api.js';
 import type { FlowgateConfig } from './config/config-schema.js';
 import { createHttpApp } from './http/http-app.js';
 import { buildOpenApi, type OpenApiDocument } from './http/openapi.js';
@@ -38,6 +40,7 @@ export class FlowgateServer {
   private http: HttpServer | null = null;
   private openApiDocument: OpenApiDocument | null = null;
   private stopping: Promise<void> | null = null;
+  private registered = false;
 
   constructor(readonly config: FlowgateConfig, logger?: Logger) {
     this.logger = logger ?? createLogger({ level: config.log.level });
@@ -68,11 +71,21 @@ export class FlowgateServer {
     return this.container.get<T>(token);
   }
 
-  /** Boots everything and listens. On failure, whatever started is stopped again before throwing. */
-  async start(): Promise<void> {
+  /** Imports and registers the configured plugins without connecting to anything; runs once. */
+  async registerPlugins(): Promise<void> {
+    if (this.registered) return;
+    this.registered = true;
+    const imported = await this.plugins.importAll(this.config.plugins);
+    this.plugins.registerAll(this.plugins.order(imported));
+  }
+
+  /**
+   * Boots everything and listens (unless `listen` is false, as for CLI commands). On failure,
+   * whatever started is stopped again before throwing.
+   */
+  async start(options: { listen?: boolean } = {}): Promise<void> {
     try {
-      const imported = await this.plugins.importAll(this.config.plugins);
-      this.plugins.registerAll(this.plugins.order(imported));
+      await this.registerPlugins();
       await this.get(MongoConnection).connect();
       await this.get(RedisConnection).connect();
       await this.get(Scheduler).start();
@@ -90,6 +103,7 @@ export class FlowgateServer {
         plugins: () => this.describePlugins(),
       }).map((route) => ({ plugin: 'core', route })));
       this.plugins.collectRoutes();
+      if (options.listen === false) return;
       await this.listen();
       this.logger.info('flowgate started', { url: this.url, plugins: this.plugins.loaded.map((p) => p.plugin.manifest.id) });
     } catch (error) {
@@ -158,6 +172,22 @@ export class FlowgateServer {
         jobs: [...this.contributions.jobs.values()].filter((j) => j.plugin === id).map((j) => j.definition.name),
       };
     });
+  }
+
+  /**
+   * Runs a plugin command (`flowgate user:create …`): boots without listening, runs it, stops.
+   * Unknown commands throw CoreError COMMAND_UNKNOWN.
+   */
+  async runCommand(name: string, args: readonly string[], io: CommandIO): Promise<number> {
+    await this.registerPlugins();
+    const command = this.contributions.commands.get(name);
+    if (!command) throw new CoreError('COMMAND_UNKNOWN', `Unknown command ${JSON.stringify(name)}; \`flowgate help\` lists the commands of the configured plugins`);
+    await this.start({ listen: false });
+    try {
+      return await this.get(command.definition.handler).run(args, io);
+    } finally {
+      await this.stop();
+    }
   }
 
   /** Stops in reverse order of start; safe to call twice and after a failed start. */
