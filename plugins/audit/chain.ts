@@ -70,6 +70,8 @@ export interface VerifyReport {
   entriesChecked: number;
   /** Entries newer than the last digest: not sealed yet, so not provable yet. */
   unsealedEntries: number;
+  /** Entries in the range of a missing digest: nothing is left to check them against. */
+  unverifiableEntries: number;
   lastSealedSeq: number;
   /** Content differs from what was sealed under this sequence number. */
   modified: EntryFinding[];
@@ -98,12 +100,21 @@ export interface VerifyInput {
   maxFindings?: number;
 }
 
-/** Walks digests and entries once, side by side, holding one digest's entries in memory. */
+/** One digest's comparison, kept until its neighbours have been read. */
+interface CheckedDigest {
+  digestNo: number;
+  sealedSeqOf: Map<string, number>;
+  deleted: Set<number>;
+  mismatched: Array<{ entry: ChainEntry; hash: string }>;
+  unexpected: Array<{ entry: ChainEntry; hash: string }>;
+}
+
+/** Walks digests and entries once, side by side, holding three digests' findings in memory. */
 export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
   const anchor = input.anchor ?? GENESIS_ANCHOR;
   const max = input.maxFindings ?? 1000;
   const report: VerifyReport = {
-    ok: true, digestsChecked: 0, entriesChecked: 0, unsealedEntries: 0, lastSealedSeq: anchor.throughSeq,
+    ok: true, digestsChecked: 0, entriesChecked: 0, unsealedEntries: 0, unverifiableEntries: 0, lastSealedSeq: anchor.throughSeq,
     modified: [], deleted: [], inserted: [], reordered: [], digests: [], truncated: false,
   };
   const push = <T>(list: T[], item: T) => {
@@ -124,6 +135,32 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     if (anchor.digestNo === 0) push(report.inserted, { seq: entry.seq, id: entry._id, digestNo: 0 });
   }
 
+  // Findings are classified with the digests on either side at hand, so an entry moved across a
+  // digest boundary still reads as reordered; a digest's deletions are final once it leaves the window.
+  const window: CheckedDigest[] = [];
+  const classify = (checked: CheckedDigest, neighbours: CheckedDigest[]) => {
+    const sealedElsewhere = (hash: string, seq: number) => {
+      for (const other of neighbours) {
+        const sealedSeq = other.sealedSeqOf.get(hash);
+        if (sealedSeq !== undefined && sealedSeq !== seq) return { other, sealedSeq };
+      }
+      return null;
+    };
+    for (const { entry, hash } of checked.mismatched) {
+      const found = sealedElsewhere(hash, entry.seq);
+      if (found) push(report.reordered, { seq: entry.seq, id: entry._id, digestNo: checked.digestNo, sealedSeq: found.sealedSeq });
+      else push(report.modified, { seq: entry.seq, id: entry._id, digestNo: checked.digestNo });
+    }
+    for (const { entry, hash } of checked.unexpected) {
+      const found = sealedElsewhere(hash, entry.seq);
+      if (found && found.other.deleted.delete(found.sealedSeq)) push(report.reordered, { seq: entry.seq, id: entry._id, digestNo: checked.digestNo, sealedSeq: found.sealedSeq });
+      else push(report.inserted, { seq: entry.seq, id: entry._id, digestNo: checked.digestNo });
+    }
+  };
+  const evict = (checked: CheckedDigest) => {
+    for (const seq of checked.deleted) push(report.deleted, { seq, digestNo: checked.digestNo });
+  };
+
   let previous = { digestNo: anchor.digestNo, digestHash: anchor.digestHash, lastSeq: anchor.throughSeq };
   for await (const digest of input.digests) {
     if (digest.digestNo <= anchor.digestNo) continue;
@@ -140,35 +177,29 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
 
     const sealed = new Map<number, string>();
     digest.seqs.forEach((seq, i) => sealed.set(seq, digest.hashes[i] as string));
-    const sealedSeqOf = new Map<string, number>();
-    for (const [seq, hash] of sealed) sealedSeqOf.set(hash, seq);
+    const checked: CheckedDigest = { digestNo: digest.digestNo, sealedSeqOf: new Map(), deleted: new Set(), mismatched: [], unexpected: [] };
+    for (const [seq, hash] of sealed) checked.sealedSeqOf.set(hash, seq);
     const seen = new Set<number>();
-    const mismatched: Array<{ entry: ChainEntry; hash: string }> = [];
-    const unexpected: Array<{ entry: ChainEntry; hash: string }> = [];
     for (let entry = await next(); entry; entry = await next()) {
       if (entry.seq > digest.lastSeq) { pending = entry; break; }
+      if (entry.seq < digest.firstSeq && digest.digestNo !== previous.digestNo + 1) { report.unverifiableEntries++; continue; }
       report.entriesChecked++;
       const hash = entryHash(entry);
-      if (!sealed.has(entry.seq) || seen.has(entry.seq)) unexpected.push({ entry, hash });
+      if (!sealed.has(entry.seq) || seen.has(entry.seq)) checked.unexpected.push({ entry, hash });
       else {
         seen.add(entry.seq);
-        if (sealed.get(entry.seq) !== hash) mismatched.push({ entry, hash });
+        if (sealed.get(entry.seq) !== hash) checked.mismatched.push({ entry, hash });
       }
     }
-    const deleted = new Set([...sealed.keys()].filter((seq) => !seen.has(seq)));
-    for (const { entry, hash } of mismatched) {
-      const sealedSeq = sealedSeqOf.get(hash);
-      if (sealedSeq !== undefined) push(report.reordered, { seq: entry.seq, id: entry._id, digestNo: digest.digestNo, sealedSeq });
-      else push(report.modified, { seq: entry.seq, id: entry._id, digestNo: digest.digestNo });
-    }
-    for (const { entry, hash } of unexpected) {
-      const sealedSeq = sealedSeqOf.get(hash);
-      if (sealedSeq !== undefined && deleted.delete(sealedSeq)) push(report.reordered, { seq: entry.seq, id: entry._id, digestNo: digest.digestNo, sealedSeq });
-      else push(report.inserted, { seq: entry.seq, id: entry._id, digestNo: digest.digestNo });
-    }
-    for (const seq of deleted) push(report.deleted, { seq, digestNo: digest.digestNo });
+    for (const seq of sealed.keys()) if (!seen.has(seq)) checked.deleted.add(seq);
+    window.push(checked);
+    if (window.length >= 2) classify(window[window.length - 2] as CheckedDigest, window.slice(-3));
+    if (window.length >= 3) evict(window.shift() as CheckedDigest);
     previous = { digestNo: digest.digestNo, digestHash: digest.digestHash, lastSeq: digest.lastSeq };
   }
+  const last = window.at(-1);
+  if (last) classify(last, window.slice(-2));
+  for (const checked of window) evict(checked);
   report.lastSealedSeq = previous.lastSeq;
   for (let entry = await next(); entry; entry = await next()) report.unsealedEntries++;
 

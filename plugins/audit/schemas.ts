@@ -53,12 +53,13 @@ const finding = {
 export const verifyReportSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['ok', 'digestsChecked', 'entriesChecked', 'unsealedEntries', 'lastSealedSeq', 'modified', 'deleted', 'inserted', 'reordered', 'digests', 'truncated'],
+  required: ['ok', 'digestsChecked', 'entriesChecked', 'unsealedEntries', 'unverifiableEntries', 'lastSealedSeq', 'modified', 'deleted', 'inserted', 'reordered', 'digests', 'truncated'],
   properties: {
     ok: { type: 'boolean' },
     digestsChecked: { type: 'integer' },
     entriesChecked: { type: 'integer' },
     unsealedEntries: { type: 'integer' },
+    unverifiableEntries: { type: 'integer' },
     lastSealedSeq: { type: 'number' },
     modified: { type: 'array', items: finding },
     deleted: { type: 'array', items: { type: 'object', required: ['seq', 'digestNo'], properties: { seq: { type: 'number' }, digestNo: { type: 'integer' } } } },

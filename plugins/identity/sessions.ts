@@ -55,12 +55,15 @@ export class SessionStore {
     const [sessionId = '', secret = ''] = refreshToken.split('.');
     const now = new Date();
     const next = newSecret();
-    const rotated = await this.sessions.findOneAndUpdate(
+    // A conditional update is the compare-and-swap: of two racing refreshes only one matches.
+    const swapped = await this.sessions.updateOne(
       { _id: sessionId, refreshHash: hashSecret(secret), revokedAt: null, expiresAt: { $gt: now } },
       { $set: { refreshHash: hashSecret(next), lastUsedAt: now }, $inc: { generation: 1 } },
-      { returnDocument: 'after' },
-    ).lean<Session>();
-    if (rotated) return { sessionId, userId: rotated.userId, refreshToken: `${sessionId}.${next}`, expiresAt: rotated.expiresAt };
+    );
+    if (swapped.modifiedCount === 1) {
+      const rotated = await this.sessions.findById(sessionId, { userId: 1, expiresAt: 1 }).lean<Pick<Session, 'userId' | 'expiresAt'>>();
+      if (rotated) return { sessionId, userId: rotated.userId, refreshToken: `${sessionId}.${next}`, expiresAt: rotated.expiresAt };
+    }
     const session = await this.sessions.findById(sessionId).lean<Session>();
     if (!session) throw new RefreshRejected('unknown', null);
     if (session.revokedAt) throw new RefreshRejected('revoked', session);

@@ -32,7 +32,7 @@ export class VerifyCommand implements CommandHandler {
 
 function describe(report: VerifyReport): string {
   const lines = [
-    `${report.ok ? 'OK' : 'TAMPERING FOUND'}: ${report.digestsChecked} digests, ${report.entriesChecked} sealed entries checked; ${report.unsealedEntries} entries not sealed yet`,
+    `${report.ok ? 'OK' : 'TAMPERING FOUND'}: ${report.digestsChecked} digests, ${report.entriesChecked} sealed entries checked; ${report.unsealedEntries} entries not sealed yet${report.unverifiableEntries ? `; ${report.unverifiableEntries} entries under missing digests` : ''}`,
     ...report.modified.map((f) => `modified   seq ${f.seq} (entry ${f.id}, digest ${f.digestNo})`),
     ...report.deleted.map((f) => `deleted    seq ${f.seq} (digest ${f.digestNo})`),
     ...report.inserted.map((f) => `inserted   seq ${f.seq} (entry ${f.id}${f.digestNo ? `, within digest ${f.digestNo}` : ''})`),
