@@ -9,8 +9,10 @@ import { AuditKeysToken, type AuditKeys } from './config.js';
 
 /** Field names that hold a customer's phone number or id. */
 const CUSTOMER_FIELD = /^(phone|phones|phoneNumber|msisdn|waId|wa_id|to|from|recipient|recipients|contact|contactId|customer|customerId)$/i;
-/** A phone number written anywhere, E.164 with or without the plus. */
+/** A phone number as a whole value, E.164 with or without the plus. */
 const PHONE = /^\+?[1-9]\d{7,14}$/;
+/** A phone number inside free text ("customer 4915112345678 said STOP"). */
+const PHONE_IN_TEXT = /\+?\b[1-9]\d{7,14}\b/g;
 const MAX_DEPTH = 6;
 const MAX_STRING = 1000;
 const MAX_ITEMS = 100;
@@ -43,7 +45,8 @@ export class Pseudonyms {
   private walk(value: unknown, depth: number, customerField: boolean): unknown {
     if (typeof value === 'string') {
       if (customerField || PHONE.test(value.trim())) return this.subject(value);
-      return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+      const text = value.replace(PHONE_IN_TEXT, (phone) => this.of('phone', phone));
+      return text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
     }
     if (typeof value === 'number' && customerField) return this.subject(String(value));
     if (value === null || typeof value !== 'object') return value;

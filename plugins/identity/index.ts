@@ -18,6 +18,7 @@ import { SessionModel } from './models/session.js';
 import { UserModel } from './models/user.js';
 import { OwnerGuard } from './owner-guard.js';
 import { PasswordHasher } from './passwords.js';
+import { RedisLocks } from './redis-locks.js';
 import { RoleAssignments } from './role-assignments.js';
 import { ApiKeyRoutes } from './routes/api-keys.js';
 import { AuthRoutes } from './routes/auth.js';
@@ -58,6 +59,7 @@ const identity: Plugin<IdentityConfig> = {
     r.bind(AccessTokens).toSelf().inSingletonScope();
     r.bind(SessionStore).toSelf().inSingletonScope();
     r.bind(LoginThrottle).toSelf().inSingletonScope();
+    r.bind(RedisLocks).toSelf().inSingletonScope();
     r.bind(OwnerGuard).toSelf().inSingletonScope();
     r.bind(UserDirectory).toSelf().inSingletonScope();
     r.bind(ApiKeyRegistry).toSelf().inSingletonScope();

@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { HttpError, inject, injectable } from '../../core/index.js';
 import { IdentityConfigToken, type IdentityConfig } from './config.js';
+import { RedisLocks } from './redis-locks.js';
 import { SessionModel, type Session } from './models/session.js';
 
 const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
@@ -39,6 +40,7 @@ export class SessionStore {
   constructor(
     @inject(SessionModel.token) private readonly sessions: Model<Session>,
     @inject(IdentityConfigToken) private readonly config: IdentityConfig,
+    @inject(RedisLocks) private readonly locks: RedisLocks,
   ) {}
 
   async open(userId: string, ip: string): Promise<IssuedRefresh> {
@@ -55,11 +57,12 @@ export class SessionStore {
     const [sessionId = '', secret = ''] = refreshToken.split('.');
     const now = new Date();
     const next = newSecret();
-    // A conditional update is the compare-and-swap: of two racing refreshes only one matches.
-    const swapped = await this.sessions.updateOne(
+    // Compare-and-swap under a per-session lock: FerretDB does not make a conditional update
+    // atomic against a concurrent one, so of two racing refreshes the second must see the first's result.
+    const swapped = await this.locks.around(`identity:refresh:${sessionId}`, () => this.sessions.updateOne(
       { _id: sessionId, refreshHash: hashSecret(secret), revokedAt: null, expiresAt: { $gt: now } },
       { $set: { refreshHash: hashSecret(next), lastUsedAt: now }, $inc: { generation: 1 } },
-    );
+    ));
     if (swapped.modifiedCount === 1) {
       const rotated = await this.sessions.findById(sessionId, { userId: 1, expiresAt: 1 }).lean<Pick<Session, 'userId' | 'expiresAt'>>();
       if (rotated) return { sessionId, userId: rotated.userId, refreshToken: `${sessionId}.${next}`, expiresAt: rotated.expiresAt };

@@ -28,7 +28,7 @@ export const SEAL_DELAY_MS = 150;
 export async function startAuditServer(label: string, audit: Record<string, unknown> = {}): Promise<AuditTestServer> {
   const prefix = `t${randomBytes(4).toString('hex')}:`;
   const t = await startTestServer({
-    label, plugins: ['audit'],
+    label, plugins: ['audit', 'hello'],
     pluginSettings: { audit: { sealDelayMs: SEAL_DELAY_MS, pseudonymKey: 'p'.repeat(32), signingKey: 's'.repeat(32), ...audit } },
     config: { redis: { keyPrefix: prefix } },
   });

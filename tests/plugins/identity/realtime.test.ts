@@ -4,13 +4,14 @@ import type { RoleName } from '../../../core/index.js';
 import { nextEvent } from '../../helpers/test-host.js';
 import { startIdentityServer, type IdentityTestServer, type SignedIn } from './identity-host.js';
 
-const disconnected = (socket: Socket, timeoutMs = 8_000) => new Promise<string>((resolve, reject) => {
+const disconnected = (socket: Socket, timeoutMs = 12_000) => new Promise<string>((resolve, reject) => {
   if (socket.disconnected) return resolve('already');
   const timer = setTimeout(() => reject(new Error('socket stayed connected')), timeoutMs);
   socket.once('disconnect', (reason) => { clearTimeout(timer); resolve(reason); });
 });
 
-describe('identity: sockets authenticate with the same tokens', () => {
+describe('identity: sockets authenticate with the same tokens', function () {
+  this.timeout(30_000);
   let t: IdentityTestServer;
   let users: Record<RoleName, SignedIn>;
   before(async () => {
