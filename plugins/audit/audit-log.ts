@@ -13,7 +13,7 @@ import { AuditDigestModel, type AuditDigest } from './models/audit-digest.js';
 import { AuditEntryModel, type AuditActor, type AuditEntry } from './models/audit-entry.js';
 import { Pseudonyms, type SubjectKind } from './redaction.js';
 import type { AuditEntryView } from './schemas.js';
-import { AuditSequence } from './sequence.js';
+import { AuditSequence, IN_FLIGHT_LIMIT_MS } from './sequence.js';
 
 export type { AuditActor } from './models/audit-entry.js';
 
@@ -90,18 +90,16 @@ export class AuditLog {
       if (existing) return toView(existing);
     }
     const content = this.content(id, record);
-    // A write that takes too long after taking its number could land in a range already sealed,
-    // and verification would then call it inserted; such a write takes a fresh number instead.
-    const budgetMs = this.config.sealDelayMs / 2;
     for (let attempt = 0; attempt < 5; attempt++) {
       const started = performance.now();
       const { seq, at } = await this.sequence.next();
       const entry: AuditEntry = { ...content, seq, at };
-      if (performance.now() - started > budgetMs) {
-        this.logger.warn('audit write was slow after taking its sequence number; taking a fresh one', { seq });
-        continue;
-      }
       try {
+        // The sealer waits for numbers in flight, but not for ever: one held too long is given up.
+        if (performance.now() - started > IN_FLIGHT_LIMIT_MS / 2) {
+          this.logger.warn('audit write was slow after taking its sequence number; taking a fresh one', { seq });
+          continue;
+        }
         await this.entries.collection.insertOne(entry as unknown as Record<string, unknown>);
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
@@ -109,6 +107,8 @@ export class AuditLog {
         if (existing) return toView(existing);
         await this.resyncSequence();
         continue;
+      } finally {
+        await this.sequence.settled(seq);
       }
       const view = toView(entry);
       this.realtime.publish('audit', 'audit.entry', view);

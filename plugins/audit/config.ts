@@ -10,7 +10,7 @@ export const auditConfigSchema = {
     sealEvery: { type: 'string', default: '1 minute', description: 'How often the seal job turns new entries into a digest' },
     sealDelayMs: {
       type: 'integer', minimum: 100, default: 5000,
-      description: 'Entries younger than this are left for the next seal, so writes still in flight on other processes are not skipped',
+      description: 'Entries younger than this are left for the next seal (besides numbers whose writes are still in flight)',
     },
     maxEntriesPerDigest: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
     retentionDays: { type: 'integer', minimum: 1, default: 365 },

@@ -22,11 +22,14 @@ function lastCsvField(line: string): string {
   return line.slice(start + 1, -1).replace(/""/g, '"');
 }
 
-async function* records(path: string): AsyncGenerator<ExportRecord> {
+/** Records of the file; with `only`, NDJSON lines of other kinds are skipped before parsing. */
+async function* records(path: string, only?: ExportRecord['type']): AsyncGenerator<ExportRecord> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   let csv: boolean | null = null;
+  const marker = only ? `{"type":"${only}"` : '';
   for await (const line of lines) {
     if (!line.trim()) continue;
+    if (csv === false && marker && !line.startsWith(marker)) continue;
     if (csv === null) {
       csv = line.startsWith('record,');
       if (csv) continue;
@@ -40,7 +43,7 @@ async function* records(path: string): AsyncGenerator<ExportRecord> {
 }
 
 async function* only<K extends 'entry' | 'digest'>(path: string, kind: K): AsyncGenerator<K extends 'entry' ? ChainEntry : ChainDigest> {
-  for await (const record of records(path)) {
+  for await (const record of records(path, kind)) {
     if (record.type === 'entry' && kind === 'entry') yield record.entry as K extends 'entry' ? ChainEntry : ChainDigest;
     if (record.type === 'digest' && kind === 'digest') yield record.digest as K extends 'entry' ? ChainEntry : ChainDigest;
   }

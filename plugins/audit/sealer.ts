@@ -67,10 +67,14 @@ export class DigestSealer {
   private async sealOne(): Promise<{ count: number } | null> {
     const last = await this.digests.findOne({}).sort({ digestNo: -1 }).lean<AuditDigest>();
     const previous = last ? { digestNo: last.digestNo, digestHash: last.digestHash, throughSeq: last.lastSeq } : await this.anchor();
-    const cutoff = new Date((await this.sequence.now()).getTime() - this.config.sealDelayMs);
-    // Timestamps rise with sequence numbers (sequence.ts), so everything from the first young entry on waits.
+    const now = await this.sequence.now();
+    const cutoff = new Date(now.getTime() - this.config.sealDelayMs);
+    // Timestamps rise with sequence numbers (sequence.ts), so everything from the first young
+    // entry on waits, and so does everything from the lowest number whose write is in flight.
     const young = await this.entries.findOne({ seq: { $gt: previous.throughSeq }, at: { $gte: cutoff } }, { seq: 1 }).sort({ seq: 1 }).lean<{ seq: number }>();
-    const range = { $gt: previous.throughSeq, ...(young ? { $lt: young.seq } : {}) };
+    const inFlight = await this.sequence.lowestInFlight(now);
+    const limit = Math.min(young?.seq ?? Infinity, inFlight ?? Infinity);
+    const range = { $gt: previous.throughSeq, ...(Number.isFinite(limit) ? { $lt: limit } : {}) };
     const batch = await this.entries.find({ seq: range }).sort({ seq: 1 }).limit(this.config.maxEntriesPerDigest).lean<AuditEntry[]>();
     const first = batch[0];
     const lastEntry = batch.at(-1);

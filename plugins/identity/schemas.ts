@@ -52,6 +52,7 @@ export const tokenPairSchema = {
   },
 } as const;
 
+export const nameSchema = { type: 'string', minLength: 1, maxLength: 200 } as const;
 export const emailSchema = { type: 'string', format: 'email', maxLength: 254 } as const;
 export const passwordSchema = { type: 'string', minLength: 12, maxLength: 200 } as const;
 export const idParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: commonSchemas.objectId } } as const;

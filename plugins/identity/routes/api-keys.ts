@@ -1,10 +1,9 @@
-import { inject, injectable, type ApiRequest, type Principal, type RouteController, type RouteDefinition, type RoleName } from '../../../core/index.js';
+import { inject, injectable, type Principal, type RouteController, type RouteDefinition, type RoleName } from '../../../core/index.js';
 import { AuditLog } from '../../audit/public.js';
+import { auditOrigin } from './audit-origin.js';
 import { ApiKeyRegistry, toApiKeyView } from '../api-keys.js';
 import { IdentityAuthenticator } from '../authenticator.js';
-import { apiKeySchema, idParams, pageQuery, roleSchema } from '../schemas.js';
-
-const nameSchema = { type: 'string', minLength: 1, maxLength: 200 } as const;
+import { apiKeySchema, idParams, nameSchema, pageQuery, roleSchema } from '../schemas.js';
 
 @injectable()
 export class ApiKeyRoutes implements RouteController {
@@ -13,10 +12,6 @@ export class ApiKeyRoutes implements RouteController {
     @inject(AuditLog) private readonly audit: AuditLog,
     @inject(IdentityAuthenticator) private readonly authenticator: IdentityAuthenticator,
   ) {}
-
-  private origin(req: ApiRequest) {
-    return { actor: this.audit.actorOf(req.principal), ip: req.ip, requestId: req.requestId };
-  }
 
   routes(): RouteDefinition[] {
     return [
@@ -42,7 +37,7 @@ export class ApiKeyRoutes implements RouteController {
           const body = req.body as { name: string; role: RoleName; expiresAt?: string };
           const { key, record } = await this.keys.create(req.principal as Principal, { name: body.name, role: body.role, expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined });
           const view = toApiKeyView(record);
-          await this.audit.record({ ...this.origin(req), action: 'api-key.created', resource: { type: 'api-key', id: view.id }, after: { name: view.name, role: view.role, expiresAt: view.expiresAt }, status: 201 });
+          await this.audit.record({ ...auditOrigin(this.audit, req), action: 'api-key.created', resource: { type: 'api-key', id: view.id }, after: { name: view.name, role: view.role, expiresAt: view.expiresAt }, status: 201 });
           return { status: 201, body: { ...view, key } };
         },
       },
@@ -60,7 +55,7 @@ export class ApiKeyRoutes implements RouteController {
         handler: async (req) => {
           const { before, after } = await this.keys.update(req.principal as Principal, req.params.id as string, req.body as { name?: string; role?: RoleName });
           if (before.role !== after.role) this.authenticator.dropRevokedSockets();
-          await this.audit.record({ ...this.origin(req), action: 'api-key.updated', resource: { type: 'api-key', id: String(after._id) }, before: { name: before.name, role: before.role }, after: { name: after.name, role: after.role }, status: 200 });
+          await this.audit.record({ ...auditOrigin(this.audit, req), action: 'api-key.updated', resource: { type: 'api-key', id: String(after._id) }, before: { name: before.name, role: before.role }, after: { name: after.name, role: after.role }, status: 200 });
           return { body: toApiKeyView(after) };
         },
       },
@@ -71,7 +66,7 @@ export class ApiKeyRoutes implements RouteController {
         handler: async (req) => {
           const key = await this.keys.revoke(req.principal as Principal, req.params.id as string);
           this.authenticator.dropRevokedSockets();
-          await this.audit.record({ ...this.origin(req), action: 'api-key.revoked', resource: { type: 'api-key', id: String(key._id) }, before: { name: key.name, role: key.role }, status: 204 });
+          await this.audit.record({ ...auditOrigin(this.audit, req), action: 'api-key.revoked', resource: { type: 'api-key', id: String(key._id) }, before: { name: key.name, role: key.role }, status: 204 });
           return { status: 204 };
         },
       },

@@ -1,12 +1,11 @@
-import { HttpError, inject, injectable, type ApiRequest, type Principal, type RouteController, type RouteDefinition } from '../../../core/index.js';
+import { HttpError, inject, injectable, type Principal, type RouteController, type RouteDefinition } from '../../../core/index.js';
 import { AuditLog } from '../../audit/public.js';
+import { auditOrigin } from './audit-origin.js';
 import { IdentityAuthenticator } from '../authenticator.js';
 import type { UserStatus } from '../models/user.js';
-import { emailSchema, idParams, pageQuery, passwordSchema, roleSchema, userSchema, type UserView } from '../schemas.js';
+import { emailSchema, idParams, nameSchema, pageQuery, passwordSchema, roleSchema, userSchema, type UserView } from '../schemas.js';
 import { assertMayGrant, toUserView, UserDirectory, type UserChanges } from '../user-directory.js';
 import type { RoleName } from '../../../core/index.js';
-
-const nameSchema = { type: 'string', minLength: 1, maxLength: 200 } as const;
 
 /** What an audit entry keeps of a user: never the password hash. */
 const auditView = (user: UserView) => ({ email: user.email, name: user.name, status: user.status, role: user.role });
@@ -18,10 +17,6 @@ export class UserRoutes implements RouteController {
     @inject(AuditLog) private readonly audit: AuditLog,
     @inject(IdentityAuthenticator) private readonly authenticator: IdentityAuthenticator,
   ) {}
-
-  private origin(req: ApiRequest) {
-    return { actor: this.audit.actorOf(req.principal), ip: req.ip, requestId: req.requestId };
-  }
 
   routes(): RouteDefinition[] {
     return [
@@ -47,7 +42,7 @@ export class UserRoutes implements RouteController {
           const body = req.body as { email: string; name: string; password: string; role: RoleName };
           assertMayGrant(req.principal as Principal, body.role);
           const user = toUserView(await this.users.create(body));
-          await this.audit.record({ ...this.origin(req), action: 'user.created', resource: { type: 'user', id: user.id }, after: auditView(user), status: 201 });
+          await this.audit.record({ ...auditOrigin(this.audit, req), action: 'user.created', resource: { type: 'user', id: user.id }, after: auditView(user), status: 201 });
           return { status: 201, body: user };
         },
       },
@@ -74,7 +69,7 @@ export class UserRoutes implements RouteController {
           if ((req.body as UserChanges).status === 'disabled' || (req.body as UserChanges).password) this.authenticator.dropRevokedSockets();
           const view = toUserView(after);
           await this.audit.record({
-            ...this.origin(req), action: 'user.updated', resource: { type: 'user', id: view.id }, status: 200,
+            ...auditOrigin(this.audit, req), action: 'user.updated', resource: { type: 'user', id: view.id }, status: 200,
             before: auditView(toUserView(before)), after: { ...auditView(view), ...((req.body as UserChanges).password ? { password: 'changed' } : {}) },
           });
           return { body: view };
@@ -90,7 +85,7 @@ export class UserRoutes implements RouteController {
           }
           const removed = await this.users.remove(req.principal as Principal, req.params.id as string);
           this.authenticator.dropRevokedSockets();
-          await this.audit.record({ ...this.origin(req), action: 'user.deleted', resource: { type: 'user', id: req.params.id as string }, before: auditView(toUserView(removed)), status: 204 });
+          await this.audit.record({ ...auditOrigin(this.audit, req), action: 'user.deleted', resource: { type: 'user', id: req.params.id as string }, before: auditView(toUserView(removed)), status: 204 });
           return { status: 204 };
         },
       },

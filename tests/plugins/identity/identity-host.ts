@@ -4,7 +4,7 @@
  * test files.
  */
 import { randomBytes } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { ROLES, type RoleName } from '../../../core/index.js';
 import { startTestServer, type HttpResult, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
 
@@ -42,7 +42,6 @@ export async function startIdentityServer(options: TestServerOptions & { identit
     },
     config: { redis: { keyPrefix: `t${randomBytes(4).toString('hex')}:` }, ...(options.config ?? {}) },
   });
-  const sockets: Socket[] = [];
   let roleUsers: Record<RoleName, SignedIn> | null = null;
   let owner: SignedIn | null = null;
 
@@ -76,18 +75,6 @@ export async function startIdentityServer(options: TestServerOptions & { identit
       roleUsers = Object.fromEntries(entries) as Record<RoleName, SignedIn>;
       return roleUsers;
     },
-    async connect(auth) {
-      const socket = io(t.url, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
-      sockets.push(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      });
-      return socket;
-    },
-    async stop() {
-      for (const socket of sockets) socket.disconnect();
-      await t.stop();
-    },
+    connect: (auth) => t.socket({ auth }),
   };
 }
