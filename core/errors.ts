@@ -50,3 +50,14 @@ export class StepError extends Error {
     this.name = 'StepError';
   }
 }
+
+/**
+ * Thrown by an action that cannot act yet (a delay, a window that has not opened): the engine
+ * parks the execution until `until` and runs the step again then, with the same idempotency key.
+ */
+export class StepDeferral extends Error {
+  constructor(readonly until: Date, readonly code: string, readonly reason: string) {
+    super(reason);
+    this.name = 'StepDeferral';
+  }
+}

@@ -2,7 +2,10 @@
  * The public API for plugin authors: everything a plugin may import from the core.
  */
 export * from './plugin-api.js';
-export { CoreError, HttpError, StepError, notFound, conflict } from './errors.js';
+export { CoreError, HttpError, StepError, StepDeferral, notFound, conflict } from './errors.js';
+export { WorkflowEngine } from './engine/workflow-engine.js';
+export { PolicyEvaluator, type PolicyOutcome } from './engine/policy-evaluator.js';
+export { EngineClock } from './engine/clock.js';
 export { redact } from './logging/logger.js';
 export { defineModel, MongoConnection } from './storage/mongo.js';
 export { RedisConnection } from './storage/redis.js';

@@ -117,13 +117,15 @@ export interface TriggerEvent<P = Record<string, unknown>> {
   readonly sourceId: string;
   readonly payload: P;
   readonly occurredAt?: Date;
+  /** Only this workflow may run from the event (manual runs, per-workflow schedules and webhooks). */
+  readonly workflowId?: string;
 }
 
 export interface TriggerContext {
   readonly workflowId: string;
   readonly logger: Logger;
-  /** Hands an event to the engine, persisted and deduplicated by `sourceId`. */
-  emit(event: Omit<TriggerEvent, 'type'>): Promise<void>;
+  /** Hands an event for this workflow to the engine, persisted and deduplicated by `sourceId`. */
+  emit(event: Omit<TriggerEvent, 'type'>): Promise<SubmittedEvent>;
 }
 
 /**

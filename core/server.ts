@@ -24,7 +24,11 @@ import { Scheduler } from './scheduling/scheduler.js';
 import { PermissionCatalog } from './security/roles.js';
 import { MongoConnection } from './storage/mongo.js';
 import { RedisConnection } from './storage/redis.js';
-import { ConfigToken, LoggerToken } from './tokens.js';
+import { ConfigToken, ContainerToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
+import { EngineClock } from './engine/clock.js';
+import { PolicyEvaluator } from './engine/policy-evaluator.js';
+import { WorkflowEngine } from './engine/workflow-engine.js';
+import { enginePermissions, engineRoutes, engineTopics } from './engine/engine-routes.js';
 
 export interface FlowgateServerOptions {
   config: FlowgateConfig;
@@ -55,7 +59,14 @@ export class FlowgateServer {
     this.container.bind(Metrics).toSelf().inSingletonScope();
     this.container.bind(CoreEvents).toSelf().inSingletonScope();
     this.container.bind(Maintenance).toSelf().inSingletonScope();
+    this.container.bind(ContainerToken).toConstantValue(this.container);
+    this.container.bind(EngineClock).toSelf().inSingletonScope();
+    this.container.bind(PolicyEvaluator).toSelf().inSingletonScope();
+    this.container.bind(WorkflowEngine).toSelf().inSingletonScope();
+    this.container.bind(WorkflowEventsToken).toService(WorkflowEngine);
     this.permissions.grant('core', 'plugins:read', 'viewer');
+    for (const [permission, role] of Object.entries(enginePermissions)) this.permissions.grant('core', permission, role);
+    for (const topic of engineTopics) this.contributions.addTopic('core', topic);
     this.plugins = new PluginHost({
       coreVersion,
       projectRoot,
@@ -86,6 +97,8 @@ export class FlowgateServer {
   async start(options: { listen?: boolean } = {}): Promise<void> {
     try {
       await this.registerPlugins();
+      // Created now so that its models and jobs are registered before storage and the scheduler start.
+      const engine = this.get(WorkflowEngine);
       await this.get(MongoConnection).connect();
       await this.get(RedisConnection).connect();
       await this.get(Scheduler).start();
@@ -93,6 +106,8 @@ export class FlowgateServer {
       maintenance.onChange((state) => (state.active ? this.get(Scheduler).pause() : this.get(Scheduler).resume()));
       await maintenance.start();
       await this.plugins.startAll();
+      await engine.start();
+      this.contributions.routes.push(...engineRoutes(engine).map((route) => ({ plugin: 'core', route })));
       this.contributions.routes.push(...platformRoutes({
         checks: () => this.readiness(),
         metrics: async () => {
@@ -196,6 +211,7 @@ export class FlowgateServer {
       await this.get(Realtime).close();
       if (this.http?.listening) await new Promise<void>((resolve) => this.http?.close(() => resolve()));
       this.http?.closeAllConnections();
+      await this.get(WorkflowEngine).stop().catch((error: Error) => this.logger.error('engine stop failed', { error: error.message }));
       await this.get(Scheduler).stop().catch((error: Error) => this.logger.error('scheduler stop failed', { error: error.message }));
       await this.plugins.stopAll();
       await this.get(RedisConnection).close();

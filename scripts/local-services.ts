@@ -55,7 +55,7 @@ export function ensureFerretDb(): string {
   if (!hasCommand('go')) {
     throw new Error('FerretDB is not built and no Go toolchain was found: install Go (https://go.dev/dl) or set MONGODB_URI.');
   }
-  console.error(`[services] building FerretDB ${FERRETDB_VERSION} (first run only, about a minute)…`);
+  console.error(`[services] building FerretDB ${FERRETDB_VERSION} (first run only: a few minutes)…`);
   run('go', ['mod', 'download', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`]);
   const listed = spawnSync('go', ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`], { encoding: 'utf8' });
   const moduleDir = (JSON.parse(listed.stdout) as { Dir: string }).Dir;
@@ -118,7 +118,11 @@ export async function startFerretDb(dataDir: string, port?: number): Promise<Run
     '--telemetry=disable', `--state-dir=${dataDir}`, '--debug-addr=-', '--log-level=error',
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(listenPort, child, 'FerretDB');
-  return { name: 'ferretdb', port: listenPort, pid: child.pid ?? 0, url: `mongodb://127.0.0.1:${listenPort}/flowgate`, stop: stopper(child) };
+  // FerretDB v1 (SQLite) runs concurrent writes to one document without isolation: measured on
+  // v1.24.2, 40 parallel `$inc`s kept 8, and 4 parallel conditional findOneAndUpdate "locks" had
+  // several winners (Agenda ran a job twice). Commands on one connection run one after another,
+  // so each process talks to it over a single connection.
+  return { name: 'ferretdb', port: listenPort, pid: child.pid ?? 0, url: `mongodb://127.0.0.1:${listenPort}/flowgate?maxPoolSize=1`, stop: stopper(child) };
 }
 
 export async function startRedis(dataDir: string, port?: number): Promise<RunningService> {

@@ -10,11 +10,14 @@ import { CoreError } from '../errors.js';
 import { loadConfig } from '../config/load-config.js';
 import { projectRoot } from '../paths.js';
 import { FlowgateServer } from '../server.js';
+import { testWorkflows, validateWorkflows } from './workflow-commands.js';
 
 const HELP = `Usage: flowgate <command> [options]
 
 Commands:
   start            Run the server with the configured plugins and workflows
+  validate [paths] Check workflow files (default: the workflows folder); exit 1 if any is invalid
+  test [paths]     Run the <workflow>.test.json fixtures as dry runs; exit 1 if any case fails
   help             Show this help, with the commands of the configured plugins`;
 
 const FOOTER = `Configuration: config/default.json, config/<NODE_ENV>.json and the environment (see README).
@@ -59,9 +62,14 @@ async function help(): Promise<string> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  const out = { log: (line: string) => console.log(line) };
   switch (command) {
     case 'start':
       return start();
+    case 'validate':
+      return validateWorkflows(loadConfig({ configDir: join(projectRoot, 'config') }), args, out);
+    case 'test':
+      return testWorkflows(loadConfig({ configDir: join(projectRoot, 'config') }), args, out);
     case undefined:
     case 'help':
     case '--help':

@@ -7,7 +7,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['http', 'mongodb', 'redis', 'log', 'plugins', 'pluginSettings', 'lifecycle', 'scheduler', 'workflows', 'realtime'],
+  required: ['http', 'mongodb', 'redis', 'log', 'plugins', 'pluginSettings', 'lifecycle', 'scheduler', 'workflows', 'realtime', 'engine'],
   properties: {
     $schema: { type: 'string' },
     http: {
@@ -16,10 +16,10 @@ export const configSchema = {
       required: ['host', 'port', 'bodyLimit', 'validateResponses', 'trustProxy'],
       properties: {
         host: { type: 'string', default: '127.0.0.1', description: 'Interface to listen on' },
-        port: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
-        bodyLimit: { type: 'string', pattern: '^\\d+(b|kb|mb)$', default: '100kb' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 3000, description: 'Port to listen on; 0 picks a free one' },
+        bodyLimit: { type: 'string', pattern: '^\\d+(b|kb|mb)$', default: '100kb', description: 'Largest JSON body a route accepts unless the route sets its own' },
         validateResponses: { type: 'boolean', default: false, description: 'Check every 2xx response against its declared schema (tests)' },
-        trustProxy: { type: 'boolean', default: false },
+        trustProxy: { type: 'boolean', default: false, description: 'Take the client address from X-Forwarded-For (only behind a proxy you run)' },
       },
     },
     mongodb: {
@@ -27,8 +27,8 @@ export const configSchema = {
       additionalProperties: false,
       required: ['uri', 'connectRetries'],
       properties: {
-        uri: { type: 'string', pattern: '^mongodb(\\+srv)?://', 'x-secret': true },
-        connectRetries: { type: 'integer', minimum: 0, default: 10 },
+        uri: { type: 'string', pattern: '^mongodb(\\+srv)?://', 'x-secret': true, description: 'MongoDB (or FerretDB) connection string' },
+        connectRetries: { type: 'integer', minimum: 0, default: 10, description: 'Connection attempts at boot after the first, with exponential backoff' },
       },
     },
     redis: {
@@ -36,15 +36,15 @@ export const configSchema = {
       additionalProperties: false,
       required: ['url', 'keyPrefix'],
       properties: {
-        url: { type: 'string', pattern: '^rediss?://', 'x-secret': true },
-        keyPrefix: { type: 'string', default: 'flowgate:' },
+        url: { type: 'string', pattern: '^rediss?://', 'x-secret': true, description: 'Redis connection URL' },
+        keyPrefix: { type: 'string', default: 'flowgate:', description: 'Prefix of every Redis key and channel, so several deployments can share one Redis' },
       },
     },
     log: {
       type: 'object',
       additionalProperties: false,
       required: ['level'],
-      properties: { level: { enum: ['error', 'warn', 'info', 'http', 'debug', 'silent'], default: 'info' } },
+      properties: { level: { enum: ['error', 'warn', 'info', 'http', 'debug', 'silent'], default: 'info', description: 'Lowest level written; `http` adds one line per request' } },
     },
     plugins: {
       type: 'array',
@@ -67,8 +67,8 @@ export const configSchema = {
       additionalProperties: false,
       required: ['startTimeoutMs', 'stopTimeoutMs'],
       properties: {
-        startTimeoutMs: { type: 'integer', minimum: 1, default: 15000 },
-        stopTimeoutMs: { type: 'integer', minimum: 1, default: 10000 },
+        startTimeoutMs: { type: 'integer', minimum: 1, default: 15000, description: 'How long each plugin may take to start before boot fails with PLUGIN_START_TIMEOUT' },
+        stopTimeoutMs: { type: 'integer', minimum: 1, default: 10000, description: 'How long each plugin may take to stop at shutdown' },
       },
     },
     scheduler: {
@@ -76,8 +76,8 @@ export const configSchema = {
       additionalProperties: false,
       required: ['enabled', 'processEveryMs'],
       properties: {
-        enabled: { type: 'boolean', default: true },
-        processEveryMs: { type: 'integer', minimum: 50, default: 5000 },
+        enabled: { type: 'boolean', default: true, description: 'Run Agenda jobs in this process (false: only schedule them)' },
+        processEveryMs: { type: 'integer', minimum: 50, default: 5000, description: 'How often Agenda polls for due jobs (Redis notifications pick up new jobs at once)' },
       },
     },
     workflows: {
@@ -85,15 +85,27 @@ export const configSchema = {
       additionalProperties: false,
       required: ['dir', 'watch'],
       properties: {
-        dir: { type: 'string', default: 'workflows' },
-        watch: { type: 'boolean', default: true },
+        dir: { type: 'string', default: 'workflows', description: 'Folder of workflow JSON files, relative to the project' },
+        watch: { type: 'boolean', default: true, description: 'Reload workflows when their files change' },
+      },
+    },
+    engine: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['leaseMs', 'maxConcurrent', 'sweepEveryMs', 'executionTimeoutMs', 'dispatchGraceMs'],
+      properties: {
+        leaseMs: { type: 'integer', minimum: 500, default: 30000, description: 'How long an execution stays claimed by a process without a heartbeat' },
+        maxConcurrent: { type: 'integer', minimum: 1, default: 64, description: 'Executions one process runs at once; the rest wait, queued' },
+        sweepEveryMs: { type: 'integer', minimum: 100, default: 5000, description: 'How often a process looks for expired leases, due executions and undispatched events' },
+        executionTimeoutMs: { type: 'integer', minimum: 1000, default: 86400000, description: 'Default limit for one execution, waiting included (a workflow can set its own)' },
+        dispatchGraceMs: { type: 'integer', minimum: 100, default: 2000, description: 'Age after which an event no process dispatched is dispatched by the sweeper' },
       },
     },
     realtime: {
       type: 'object',
       additionalProperties: false,
       required: ['corsOrigin'],
-      properties: { corsOrigin: { type: 'array', items: { type: 'string' }, default: [] } },
+      properties: { corsOrigin: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed to open Socket.IO connections from a browser' } },
     },
   },
 } as const;

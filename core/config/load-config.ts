@@ -50,7 +50,16 @@ function setPath(target: Json, dottedPath: string, value: unknown): void {
   node[keys[keys.length - 1] as string] = value;
 }
 
-function parseEnvValue(raw: string): unknown {
+/** The schema's declared type at a dotted path, if the path is in the schema. */
+function declaredType(dottedPath: string): unknown {
+  let node: Json | undefined = configSchema as unknown as Json;
+  for (const key of dottedPath.split('.')) node = (node?.properties as Record<string, Json> | undefined)?.[key];
+  return node?.type;
+}
+
+/** Strings stay strings where the schema wants one (`FLOWGATE__redis__keyPrefix=123`); other values are JSON when they parse. */
+function parseEnvValue(dottedPath: string, raw: string): unknown {
+  if (declaredType(dottedPath) === 'string') return raw;
   try {
     return JSON.parse(raw);
   } catch {
@@ -62,11 +71,12 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   for (const [name, path] of Object.entries(environmentMapping)) {
     const raw = env[name];
-    if (raw !== undefined && raw !== '') setPath(out, path, path === 'http.port' ? parseEnvValue(raw) : raw);
+    if (raw !== undefined && raw !== '') setPath(out, path, parseEnvValue(path, raw));
   }
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('FLOWGATE__') || raw === undefined) continue;
-    setPath(out, name.slice('FLOWGATE__'.length).split('__').join('.'), parseEnvValue(raw));
+    const path = name.slice('FLOWGATE__'.length).split('__').join('.');
+    setPath(out, path, parseEnvValue(path, raw));
   }
   return out;
 }

@@ -23,6 +23,15 @@ export interface CoreEventMap {
     /** The validated body with secret-looking fields removed. */
     body: unknown;
   };
+  /** An execution ended (succeeded, failed or cancelled); analytics and audit listen. */
+  'execution.finished': {
+    executionId: string;
+    workflowId: string;
+    workflowVersion: number;
+    status: 'succeeded' | 'failed' | 'cancelled';
+    durationMs: number;
+    error: { code: string; message: string; stepId?: string } | null;
+  };
 }
 
 @injectable()

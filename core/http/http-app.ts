@@ -80,8 +80,6 @@ function classify(error: unknown): Classified {
       return { status: 400, code: 'MALFORMED_JSON', message: `The body is not valid JSON: ${parserError.message}` };
     case 'entity.too.large':
       return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `The body is larger than the ${parserError.limit} bytes this route accepts`, details: { limit: parserError.limit, length: parserError.length } };
-    case 'entity.forbidden.key':
-      return { status: 400, code: 'FORBIDDEN_KEY', message: `The body contains a forbidden key: ${parserError.message}` };
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: parserError.message ?? 'Unsupported encoding' };

@@ -25,11 +25,19 @@ type RequestWithState = Request & { rawBody?: Buffer; requestId: string; log: Lo
 /** Keys that could reach a prototype or act as a query operator once stored. */
 const FORBIDDEN_KEY = /^(__proto__|constructor|prototype)$|^\$(?!schema$)/;
 
-function rejectDangerousKeys(key: string, value: unknown): unknown {
-  if (FORBIDDEN_KEY.test(key)) {
-    throw Object.assign(new Error(`field ${JSON.stringify(key)} is not allowed`), { type: 'entity.forbidden.key', status: 400 });
+/**
+ * The path of the first forbidden key in a parsed body, or null. Checked after parsing because
+ * body-parser reports anything a JSON reviver throws as a syntax error.
+ */
+function findForbiddenKey(value: unknown, path = 'body', depth = 0): string | null {
+  if (depth > 64 || value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const innerPath = Array.isArray(value) ? `${path}[${key}]` : /^[A-Za-z_$][\w$-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+    if (!Array.isArray(value) && FORBIDDEN_KEY.test(key)) return innerPath;
+    const found = findForbiddenKey(inner, innerPath, depth + 1);
+    if (found) return found;
   }
-  return value;
+  return null;
 }
 
 export class RouteMounter {
@@ -105,7 +113,6 @@ export class RouteMounter {
       limit: route.bodyLimit ?? this.options.bodyLimit,
       strict: true,
       type: () => true,
-      reviver: rejectDangerousKeys,
       verify: route.rawBody ? (req, _res, buf) => { (req as RequestWithState).rawBody = Buffer.from(buf); } : undefined,
     });
     return (req: Request, res: Response, next: NextFunction) => {
@@ -115,7 +122,12 @@ export class RouteMounter {
       if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
         return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json (got ${type ? JSON.stringify(type) : 'no content type'})`));
       }
-      json(req, res, next);
+      json(req, res, (error?: unknown) => {
+        if (error) return next(error);
+        const forbidden = findForbiddenKey(req.body);
+        if (forbidden) return next(new HttpError(400, 'FORBIDDEN_KEY', `${forbidden} is a key no request may use`, [{ path: forbidden, message: 'is not an allowed key' }]));
+        next();
+      });
     };
   }
 

@@ -90,7 +90,9 @@ export class PluginHost {
       module = await import(specifier) as { default?: unknown };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ERR_MODULE_NOT_FOUND' && !String((error as Error).message).includes(specifier.replace('file://', '') + '/')) {
+      // A file found above (a path or a built-in) exists, so a missing module is one it imports.
+      const foundFile = specifier.startsWith('file:');
+      if (code === 'ERR_MODULE_NOT_FOUND' && !foundFile && !String((error as Error).message).includes(specifier.replace('file://', '') + '/')) {
         throw new CoreError('PLUGIN_NOT_FOUND', `Plugin ${source} was not found: it is neither a built-in plugin nor an installed package or path`, undefined, { cause: error });
       }
       throw new CoreError('PLUGIN_LOAD_FAILED', `Plugin ${source} failed to load: ${(error as Error).message}`, undefined, { cause: error });
@@ -227,7 +229,7 @@ export class PluginHost {
       try {
         if (impl) {
           const lifecycle = this.container.get(impl);
-          if (lifecycle.start) await withTimeout(lifecycle.start(), this.options.startTimeoutMs, 'PLUGIN_START_TIMEOUT', `Plugin ${id} did not finish starting within ${this.options.startTimeoutMs} ms`);
+          if (lifecycle.start) await withTimeout(lifecycle.start(), this.options.startTimeoutMs, () => new CoreError('PLUGIN_START_TIMEOUT', `Plugin ${id} did not finish starting within ${this.options.startTimeoutMs} ms`));
         }
         entry.state = 'started';
       } catch (error) {
@@ -250,7 +252,7 @@ export class PluginHost {
       try {
         if (impl) {
           const lifecycle = this.container.get(impl);
-          if (lifecycle.stop) await withTimeout(lifecycle.stop(), this.options.stopTimeoutMs, 'PLUGIN_STOP_TIMEOUT', `Plugin ${id} did not stop within ${this.options.stopTimeoutMs} ms`);
+          if (lifecycle.stop) await withTimeout(lifecycle.stop(), this.options.stopTimeoutMs, () => new CoreError('PLUGIN_STOP_TIMEOUT', `Plugin ${id} did not stop within ${this.options.stopTimeoutMs} ms`));
         }
         entry.state = 'stopped';
       } catch (error) {
@@ -288,9 +290,10 @@ export class PluginHost {
   }
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number, code: string, message: string): Promise<T> {
+/** Settles like `work`, or rejects with `timedOut()` after `ms` (the error is built in place so its code can be found by grep). */
+async function withTimeout<T>(work: Promise<T>, ms: number, timedOut: () => CoreError): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new CoreError(code, message)), ms); });
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(timedOut()), ms); });
   try {
     return await Promise.race([work, timeout]);
   } finally {

@@ -14,12 +14,14 @@ export interface SchemaCompilerOptions {
   useDefaults?: boolean;
   /** Convert query-string scalars to the declared types. */
   coerceTypes?: boolean;
+  /** Strict mode rejects sloppy schemas; off for conditions business users write in workflows. */
+  strict?: boolean;
 }
 
 export function createAjv(options: SchemaCompilerOptions = {}): Ajv2020 {
   const ajv = new Ajv2020({
     allErrors: true,
-    strict: true,
+    strict: options.strict ?? true,
     strictRequired: false,
     allowUnionTypes: true,
     useDefaults: options.useDefaults ?? false,
@@ -40,7 +42,7 @@ export interface SchemaIssue {
 /** Turns ajv errors into `{path, message}` pairs with readable paths. */
 export function describeErrors(errors: ErrorObject[] | null | undefined, root = ''): SchemaIssue[] {
   return (errors ?? []).map((error) => {
-    let path = root + pointerToPath(error.instancePath);
+    let path = pointerToPath(error.instancePath);
     let message = error.message ?? 'is invalid';
     if (error.keyword === 'additionalProperties') {
       const extra = String((error.params as { additionalProperty: string }).additionalProperty);
@@ -53,8 +55,16 @@ export function describeErrors(errors: ErrorObject[] | null | undefined, root = 
     } else if (error.keyword === 'enum') {
       message = `must be one of ${JSON.stringify((error.params as { allowedValues: unknown[] }).allowedValues)}`;
     }
-    return { path: path || '(root)', message };
+    return { path: withRoot(root, path), message };
   });
+}
+
+/** `root` ends with a dot (`body.`); the relative path may be empty or start with `[`. */
+function withRoot(root: string, path: string): string {
+  const base = root.replace(/\.$/, '');
+  if (!path) return base || '(root)';
+  if (!base) return path;
+  return path.startsWith('[') ? `${base}${path}` : `${base}.${path}`;
 }
 
 function joinPath(base: string, key: string): string {

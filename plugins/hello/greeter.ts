@@ -1,6 +1,6 @@
 /** Stores greetings once per idempotency key and announces them on the `greetings` topic. */
 import type { Model } from 'mongoose';
-import { inject, injectable, Realtime } from '../../core/index.js';
+import { inject, injectable, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../core/index.js';
 import { HelloConfigToken, type HelloConfig } from './config.js';
 import { GreetingModel, toGreetingView, type Greeting } from './models/greeting.js';
 import type { GreetingView } from './schemas.js';
@@ -11,6 +11,7 @@ export class Greeter {
     @inject(GreetingModel.token) private readonly greetings: Model<Greeting>,
     @inject(HelloConfigToken) private readonly config: HelloConfig,
     @inject(Realtime) private readonly realtime: Realtime,
+    @inject(WorkflowEventsToken) private readonly events: WorkflowEvents,
   ) {}
 
   isBlocked(name: string): boolean {
@@ -28,7 +29,11 @@ export class Greeter {
     if (!doc) throw new Error('upsert returned no document');
     const greeting = toGreetingView(doc);
     const created = !result.lastErrorObject?.updatedExisting;
-    if (created) this.realtime.publish('greetings', 'greeting.created', greeting);
+    if (created) {
+      this.realtime.publish('greetings', 'greeting.created', greeting);
+      // Workflows with the hello.greeting trigger run from this; the greeting id makes a repeat a no-op.
+      await this.events.submit({ type: 'hello.greeting@1', sourceId: greeting.id, payload: { name: greeting.name, greetingId: greeting.id } });
+    }
     return { greeting, created };
   }
 

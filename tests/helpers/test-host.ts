@@ -13,6 +13,8 @@ import { FlowgateServer } from '../../core/server.js';
 import type { Logger } from 'winston';
 
 export const STATIC_AUTH_PLUGIN = { from: './dist/tests/fixtures/plugins/static-auth/index.js' };
+/** The core-test fixture plugin: a route with a nested body schema, a metric, a model and a job. */
+export const CORE_PROBE_PLUGIN = './dist/tests/fixtures/plugins/core-probe/index.js';
 
 /** A database name unique to this test run and call. */
 export function uniqueDatabaseUri(label: string): string {

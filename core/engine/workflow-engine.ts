@@ -1,0 +1,481 @@
+/**
+ * The workflow engine: takes events from plugins (stored first, deduplicated), starts the
+ * workflows they match, runs executions under leases, resumes what other processes left
+ * behind, and parks executions that wait (retry backoff, policy deferral) for Agenda to wake.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join, isAbsolute } from 'node:path';
+import { Container, inject, injectable } from 'inversify';
+import type { Model } from 'mongoose';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'winston';
+import type { FlowgateConfig } from '../config/config-schema.js';
+import { HttpError } from '../errors.js';
+import { CoreEvents } from '../events/core-events.js';
+import { Maintenance } from '../maintenance.js';
+import { Metrics } from '../observability/metrics.js';
+import { projectRoot } from '../paths.js';
+import type { Dispose, SubmittedEvent, Trigger, TriggerEvent, WorkflowEvents } from '../plugin-api.js';
+import { Contributions } from '../plugins/contributions.js';
+import { Realtime } from '../realtime/realtime.js';
+import { Scheduler } from '../scheduling/scheduler.js';
+import { MongoConnection } from '../storage/mongo.js';
+import { RedisConnection } from '../storage/redis.js';
+import { ConfigToken, ContainerToken, LoggerToken } from '../tokens.js';
+import { EngineClock } from './clock.js';
+import { StepDriver, type ExecutionState, type ProgressSink } from './execution-runner.js';
+import {
+  ExecutionModel, FINISHED, WorkflowEventModel, WorkflowModel, WorkflowVersionModel,
+  type ExecutionRecord, type StepTrailRecord, type WorkflowEventRecord,
+} from './models.js';
+import { PolicyEvaluator } from './policy-evaluator.js';
+import { WorkflowCompiler, type CompiledWorkflow } from './workflow-compiler.js';
+import { WorkflowInvalidError, WorkflowRegistry } from './workflow-registry.js';
+import type { WorkflowDefinition } from './workflow-schema.js';
+
+export const RESUME_JOB = 'engine.resume';
+
+export interface DryRunResult {
+  matched: boolean;
+  reason?: string;
+  status: ExecutionRecord['status'] | 'not-matched';
+  steps: Array<Omit<StepTrailRecord, 'inputJson' | 'outputJson' | 'startedAt' | 'finishedAt'> & { input?: unknown; output?: unknown }>;
+  outputs: Record<string, unknown>;
+  error: ExecutionRecord['error'];
+}
+
+const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
+const parse = (text: string | null | undefined): unknown => (text ? JSON.parse(text) : undefined);
+
+@injectable()
+export class WorkflowEngine implements WorkflowEvents {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private registryInstance: WorkflowRegistry | null = null;
+  private readonly driver: StepDriver;
+  private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly dispatching = new Set<Promise<void>>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private cancelSubscriber: Redis | null = null;
+  private accepting = false;
+  private readonly activations = new Map<string, { version: number; dispose: Dispose }>();
+  private readonly counters;
+
+  constructor(
+    @inject(ConfigToken) private readonly config: FlowgateConfig,
+    @inject(LoggerToken) private readonly logger: Logger,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
+    @inject(Scheduler) private readonly scheduler: Scheduler,
+    @inject(Realtime) private readonly realtime: Realtime,
+    @inject(Metrics) metrics: Metrics,
+    @inject(Maintenance) private readonly maintenance: Maintenance,
+    @inject(EngineClock) readonly clock: EngineClock,
+    @inject(Contributions) private readonly contributions: Contributions,
+    @inject(ContainerToken) private readonly container: Container,
+    @inject(PolicyEvaluator) policies: PolicyEvaluator,
+    @inject(CoreEvents) private readonly coreEvents: CoreEvents,
+  ) {
+    this.driver = new StepDriver(container, policies, clock, logger);
+    this.counters = {
+      events: metrics.counter('flowgate_events_total', 'Events handed to the engine', ['type', 'outcome']),
+      executions: metrics.counter('flowgate_executions_total', 'Executions finished', ['workflow', 'status']),
+      steps: metrics.histogram('flowgate_step_duration_seconds', 'Step durations', ['action', 'status'], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30]),
+    };
+    mongo.register(WorkflowModel);
+    mongo.register(WorkflowVersionModel);
+    mongo.register(WorkflowEventModel);
+    mongo.register(ExecutionModel);
+    this.scheduler.define(RESUME_JOB, () => ({ run: async (data) => { await this.resume((data as { executionId: string }).executionId); } }), { concurrency: 20 });
+  }
+
+  private get executions(): Model<ExecutionRecord> {
+    return this.mongo.model(ExecutionModel);
+  }
+
+  private get events(): Model<WorkflowEventRecord> {
+    return this.mongo.model(WorkflowEventModel);
+  }
+
+  get registry(): WorkflowRegistry {
+    if (!this.registryInstance) throw new Error('The engine has not started');
+    return this.registryInstance;
+  }
+
+  compiler(): WorkflowCompiler {
+    return new WorkflowCompiler(this.contributions);
+  }
+
+  /** Loads workflows, activates triggers that listen, and starts the sweeper. */
+  async start(): Promise<void> {
+    const dir = isAbsolute(this.config.workflows.dir) ? this.config.workflows.dir : join(projectRoot, this.config.workflows.dir);
+    this.registryInstance = new WorkflowRegistry(this.compiler(), this.mongo.model(WorkflowModel), this.mongo.model(WorkflowVersionModel), this.redis, this.realtime, this.logger, dir);
+    this.registryInstance.onActiveChange = (id, workflow) => this.activate(id, workflow);
+    await this.registry.start(this.config.workflows.watch);
+    this.cancelSubscriber = this.redis.duplicate('engine-cancel');
+    await this.cancelSubscriber.connect();
+    await this.cancelSubscriber.subscribe(this.cancelChannel);
+    this.cancelSubscriber.on('message', (_c: string, id: string) => this.inFlight.get(id)?.controller.abort(new Error('cancelled')));
+    this.maintenance.onChange((state) => { this.accepting = !state.active; });
+    this.accepting = !this.maintenance.state.active;
+    this.sweepTimer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.error('engine sweep failed', { error: error.message })), this.config.engine.sweepEveryMs);
+    this.sweepTimer.unref();
+    await this.sweep();
+  }
+
+  /**
+   * Triggers that listen per workflow (a webhook path, a cron schedule) are activated when the
+   * workflow becomes active and disposed when it stops being active or changes version.
+   * Shutdown does not dispose them: other processes keep serving the workflow.
+   */
+  private async activate(id: string, workflow: CompiledWorkflow | undefined): Promise<void> {
+    const current = this.activations.get(id);
+    if (current) {
+      this.activations.delete(id);
+      await current.dispose().catch((error: Error) => this.logger.error('trigger dispose failed', { workflowId: id, error: error.message }));
+    }
+    if (!workflow) return;
+    const trigger = this.container.get<Trigger>(workflow.trigger.registered.contribution.impl);
+    if (!trigger.activate) return;
+    const logger = this.logger.child({ workflowId: id, trigger: workflow.trigger.registered.id });
+    try {
+      const dispose = await trigger.activate(workflow.trigger.config, {
+        workflowId: id,
+        logger,
+        emit: (event) => this.submit({ ...event, type: workflow.trigger.registered.id, workflowId: id }),
+      });
+      this.activations.set(id, { version: workflow.version, dispose });
+    } catch (error) {
+      logger.error('trigger activation failed; the workflow receives no events from it', { error: (error as Error).message });
+    }
+  }
+
+  private get cancelChannel(): string {
+    return `${this.redis.keyPrefix}engine.cancel`;
+  }
+
+  /** Stops taking work; in-flight executions are abandoned (their lease expires and any process resumes them). */
+  async stop(): Promise<void> {
+    this.accepting = false;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await Promise.allSettled([...this.dispatching]);
+    for (const { controller } of this.inFlight.values()) controller.abort(new Error('shutting down'));
+    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
+    await this.registryInstance?.stop();
+    if (this.cancelSubscriber) await this.cancelSubscriber.quit().catch(() => undefined);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Intake
+
+  async submit(event: TriggerEvent): Promise<SubmittedEvent> {
+    const record: WorkflowEventRecord = {
+      _id: randomUUID(), type: event.type, sourceId: event.sourceId, payloadJson: JSON.stringify(event.payload),
+      workflowId: event.workflowId ?? null, receivedAt: event.occurredAt ?? new Date(), dispatched: false, executionCount: 0,
+    };
+    try {
+      await this.events.create(record);
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const existing = await this.events.findOne({ type: event.type, sourceId: event.sourceId }, { _id: 1 }).lean();
+      this.counters.events.inc({ type: event.type, outcome: 'duplicate' });
+      return { eventId: existing?._id ?? '', duplicate: true };
+    }
+    this.counters.events.inc({ type: event.type, outcome: 'accepted' });
+    if (this.accepting) this.track(this.dispatch(record));
+    return { eventId: record._id, duplicate: false };
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked: Promise<void> = work.catch((error: Error) => { this.logger.error('event dispatch failed; the sweeper will retry', { error: error.message }); })
+      .finally(() => this.dispatching.delete(tracked));
+    this.dispatching.add(tracked);
+  }
+
+  /** Starts every workflow the event matches; safe to repeat (one execution per event and workflow). */
+  private async dispatch(record: WorkflowEventRecord): Promise<void> {
+    const payload = JSON.parse(record.payloadJson) as unknown;
+    const candidates = record.workflowId
+      ? [this.registry.activeById(record.workflowId)].filter((w): w is CompiledWorkflow => Boolean(w))
+      : this.registry.activeFor(record.type);
+    const started: ExecutionState[] = [];
+    for (const workflow of candidates) {
+      if (!this.matches(workflow, payload).matched) continue;
+      const state = this.driver.newState(workflow, record._id, payload, false);
+      const claimNow = this.inFlight.size + started.length < this.config.engine.maxConcurrent;
+      try {
+        await this.executions.create(this.toRecord(state, claimNow));
+      } catch (error) {
+        if (isDuplicateKey(error)) continue;
+        throw error;
+      }
+      this.realtime.publish('executions', 'execution.started', { executionId: state.id, workflowId: workflow.id, version: workflow.version, eventId: record._id });
+      if (claimNow) started.push(state);
+    }
+    await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: candidates.length } });
+    for (const state of started) this.launch(state);
+  }
+
+  matches(workflow: CompiledWorkflow, payload: unknown): { matched: boolean; reason?: string } {
+    if (workflow.trigger.when && !workflow.trigger.when(payload)) return { matched: false, reason: 'trigger.when does not match the event' };
+    const trigger = this.container.get<Trigger>(workflow.trigger.registered.contribution.impl);
+    if (trigger.matches && !trigger.matches(workflow.trigger.config, payload)) return { matched: false, reason: `${workflow.trigger.registered.id} config does not match the event` };
+    return { matched: true };
+  }
+
+  private toRecord(state: ExecutionState, claimed: boolean): ExecutionRecord {
+    const now = this.clock.now();
+    const timeout = state.workflow.timeoutMs ?? this.config.engine.executionTimeoutMs;
+    return {
+      _id: state.id, workflowId: state.workflow.id, workflowVersion: state.workflow.version, eventId: state.eventId,
+      triggerType: state.workflow.trigger.registered.id, triggerJson: JSON.stringify(state.trigger),
+      status: claimed ? 'running' : 'queued', simulate: false, cursor: state.cursor, stepsJson: '{}', partialJson: null, trail: [],
+      lease: claimed ? { owner: this.owner, until: new Date(now.getTime() + this.config.engine.leaseMs) } : null,
+      wakeAt: null, deadlineAt: new Date(state.createdAt.getTime() + timeout), error: null, inErrorPath: false,
+      createdAt: now, updatedAt: now, finishedAt: null,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Running
+
+  private launch(state: ExecutionState): void {
+    const controller = new AbortController();
+    const heartbeat = setInterval(() => {
+      void this.executions.updateOne({ _id: state.id, 'lease.owner': this.owner }, { $set: { 'lease.until': new Date(this.clock.now().getTime() + this.config.engine.leaseMs) } })
+        .catch((error: Error) => this.logger.warn('lease heartbeat failed', { executionId: state.id, error: error.message }));
+    }, Math.max(100, Math.floor(this.config.engine.leaseMs / 3)));
+    const done = this.driver.drive(state, this.mongoSink(), controller.signal)
+      .catch((error: Error) => { this.logger.error('execution stopped unexpectedly; its lease will expire and it will resume', { executionId: state.id, error: error.message }); })
+      .finally(() => {
+        clearInterval(heartbeat);
+        this.inFlight.delete(state.id);
+        if (this.accepting) void this.claimQueued();
+      });
+    this.inFlight.set(state.id, { controller, done });
+  }
+
+  private mongoSink(): ProgressSink {
+    return {
+      save: async (state, trail, wakeAt) => {
+        const finished = FINISHED.includes(state.status);
+        const now = this.clock.now();
+        const result = await this.executions.updateOne(
+          { _id: state.id, 'lease.owner': this.owner, status: 'running' },
+          {
+            $set: {
+              status: state.status, cursor: state.cursor, stepsJson: JSON.stringify(state.steps),
+              partialJson: state.partial ? JSON.stringify(state.partial) : null, error: state.error, inErrorPath: state.inErrorPath,
+              wakeAt, updatedAt: now, ...(finished ? { finishedAt: now } : {}), ...(finished || wakeAt ? { lease: null } : {}),
+            },
+            ...(trail.length ? { $push: { trail: { $each: trail } } } : {}),
+          },
+        );
+        return result.matchedCount === 1;
+      },
+      onStep: (state, trail) => {
+        this.counters.steps.observe({ action: trail.action ?? 'none', status: trail.status }, trail.durationMs / 1000);
+        this.realtime.publish('executions', `execution.step`, {
+          executionId: state.id, workflowId: state.workflow.id, stepId: trail.stepId, status: trail.status, attempt: trail.attempt,
+          durationMs: trail.durationMs, ...(trail.port ? { port: trail.port } : {}), ...(trail.error ? { error: { code: trail.error.code, message: trail.error.message } } : {}),
+        });
+      },
+      onWaiting: async (state, wakeAt) => {
+        this.realtime.publish('executions', 'execution.waiting', { executionId: state.id, workflowId: state.workflow.id, until: wakeAt.toISOString(), stepId: state.cursor?.stepId });
+        // Agenda runs on real time; the engine clock may run ahead in tests, so never schedule in the past.
+        const delay = wakeAt.getTime() - this.clock.now().getTime();
+        await this.scheduler.at(new Date(Date.now() + Math.max(0, delay)), RESUME_JOB, { executionId: state.id }, `resume:${state.id}`);
+      },
+      onFinished: (state) => this.announceFinished(state),
+    };
+  }
+
+  private announceFinished(state: ExecutionState): void {
+    const durationMs = this.clock.now().getTime() - state.createdAt.getTime();
+    const status = state.status as 'succeeded' | 'failed' | 'cancelled';
+    this.counters.executions.inc({ workflow: state.workflow.id, status });
+    this.realtime.publish('executions', 'execution.finished', { executionId: state.id, workflowId: state.workflow.id, status, durationMs, error: state.error });
+    this.coreEvents.emit('execution.finished', { executionId: state.id, workflowId: state.workflow.id, workflowVersion: state.workflow.version, status, durationMs, error: state.error });
+  }
+
+  /**
+   * Claims one execution that is resumable now and runs it here. The claim is a conditional
+   * update, serialized across processes by a short Redis lock: FerretDB v1 does not isolate
+   * concurrent conditional updates of one document, so without the lock two processes could
+   * both win (MongoDB itself would not need it).
+   */
+  async resume(executionId: string): Promise<boolean> {
+    if (!this.accepting || this.inFlight.has(executionId)) return false;
+    const lockKey = `${this.redis.keyPrefix}engine.claim:${executionId}`;
+    const locked = await this.redis.client.set(lockKey, this.owner, 'PX', 10_000, 'NX');
+    if (!locked) return false;
+    let claimed: ExecutionRecord | null;
+    const now = this.clock.now();
+    try {
+      claimed = await this.executions.findOneAndUpdate(
+        {
+          _id: executionId,
+          $or: [
+            { status: 'running', 'lease.until': { $lt: now } },
+            { status: 'queued' },
+            { status: 'waiting', wakeAt: { $lte: now } },
+          ],
+        },
+        { $set: { status: 'running', lease: { owner: this.owner, until: new Date(now.getTime() + this.config.engine.leaseMs) }, wakeAt: null, updatedAt: now } },
+        { returnDocument: 'after', lean: true },
+      );
+    } finally {
+      await this.redis.client.del(lockKey);
+    }
+    if (!claimed) return false;
+    let state: ExecutionState;
+    try {
+      const workflow = await this.registry.compiledVersion(claimed.workflowId, claimed.workflowVersion);
+      state = this.stateFrom(claimed, workflow);
+    } catch (error) {
+      await this.executions.updateOne({ _id: executionId, 'lease.owner': this.owner }, {
+        $set: { status: 'failed', lease: null, finishedAt: now, cursor: null, error: { code: 'WORKFLOW_VERSION_UNAVAILABLE', message: (error as Error).message } },
+      });
+      return false;
+    }
+    if (claimed.deadlineAt && claimed.deadlineAt < now) {
+      await this.failForTimeout(executionId);
+      return false;
+    }
+    this.launch(state);
+    return true;
+  }
+
+  private stateFrom(record: ExecutionRecord, workflow: CompiledWorkflow): ExecutionState {
+    return {
+      id: record._id, workflow, eventId: record.eventId, trigger: JSON.parse(record.triggerJson),
+      steps: JSON.parse(record.stepsJson) as ExecutionState['steps'], partial: (parse(record.partialJson) as unknown[] | undefined) ?? null,
+      cursor: record.cursor, status: 'running', inErrorPath: record.inErrorPath, error: record.error, simulate: false, createdAt: record.createdAt,
+    };
+  }
+
+  private async claimQueued(): Promise<void> {
+    const free = this.config.engine.maxConcurrent - this.inFlight.size;
+    if (free <= 0) return;
+    const queued = await this.executions.find({ status: 'queued' }, { _id: 1 }).sort({ createdAt: 1 }).limit(free).lean();
+    for (const { _id } of queued) await this.resume(_id);
+  }
+
+  /** Finds work no process is doing: expired leases, due waits, queued runs, undispatched events, timeouts. */
+  async sweep(): Promise<void> {
+    if (!this.accepting) return;
+    const now = this.clock.now();
+    const overdue = await this.executions.find({ status: { $in: ['running', 'waiting', 'queued'] }, deadlineAt: { $lt: now } }, { _id: 1 }).limit(100).lean();
+    for (const { _id } of overdue) if (!this.inFlight.has(_id)) await this.failForTimeout(_id);
+    const free = this.config.engine.maxConcurrent - this.inFlight.size;
+    if (free > 0) {
+      const resumable = await this.executions.find({
+        $or: [{ status: 'running', 'lease.until': { $lt: now } }, { status: 'waiting', wakeAt: { $lte: now } }, { status: 'queued' }],
+      }, { _id: 1 }).sort({ updatedAt: 1 }).limit(free).lean();
+      for (const { _id } of resumable) await this.resume(_id);
+    }
+    const stale = await this.events.find({ dispatched: false, receivedAt: { $lt: new Date(Date.now() - this.config.engine.dispatchGraceMs) } }).limit(100).lean();
+    for (const record of stale) await this.dispatch(record);
+  }
+
+  private async failForTimeout(executionId: string): Promise<void> {
+    const now = this.clock.now();
+    const failed = await this.executions.findOneAndUpdate(
+      { _id: executionId, status: { $in: ['running', 'waiting', 'queued'] } },
+      { $set: { status: 'failed', lease: null, cursor: null, finishedAt: now, updatedAt: now, error: { code: 'EXECUTION_TIMEOUT', message: 'The execution ran past its timeout; the step in flight was abandoned' } } },
+      { returnDocument: 'after', lean: true },
+    );
+    if (!failed) return;
+    this.inFlight.get(executionId)?.controller.abort(new Error('timeout'));
+    this.logger.warn('execution timed out', { executionId, workflowId: failed.workflowId });
+    this.counters.executions.inc({ workflow: failed.workflowId, status: 'failed' });
+    this.realtime.publish('executions', 'execution.finished', { executionId, workflowId: failed.workflowId, status: 'failed', durationMs: now.getTime() - failed.createdAt.getTime(), error: failed.error });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Operator actions
+
+  /** Stops an execution; a step in flight is abandoned, not repeated. */
+  async cancel(executionId: string): Promise<ExecutionRecord> {
+    const now = this.clock.now();
+    const cancelled = await this.executions.findOneAndUpdate(
+      { _id: executionId, status: { $in: ['queued', 'running', 'waiting'] } },
+      { $set: { status: 'cancelled', lease: null, cursor: null, finishedAt: now, updatedAt: now } },
+      { returnDocument: 'after', lean: true },
+    );
+    if (!cancelled) {
+      const existing = await this.executions.findById(executionId).lean();
+      if (!existing) throw new HttpError(404, 'NOT_FOUND', `Execution ${executionId} was not found`);
+      throw new HttpError(409, 'EXECUTION_FINISHED', `Execution ${executionId} is already ${existing.status}`);
+    }
+    await this.redis.client.publish(this.cancelChannel, executionId);
+    await this.scheduler.cancel(RESUME_JOB, `resume:${executionId}`).catch(() => 0);
+    this.realtime.publish('executions', 'execution.finished', { executionId, workflowId: cancelled.workflowId, status: 'cancelled', durationMs: now.getTime() - cancelled.createdAt.getTime(), error: null });
+    return cancelled;
+  }
+
+  /** Runs a failed execution again from the step that failed, with the same idempotency keys. */
+  async retry(executionId: string): Promise<void> {
+    const existing = await this.executions.findById(executionId).lean();
+    if (!existing) throw new HttpError(404, 'NOT_FOUND', `Execution ${executionId} was not found`);
+    const failedStep = existing.error?.stepId;
+    if (existing.status !== 'failed' || !failedStep) throw new HttpError(409, 'EXECUTION_NOT_RETRYABLE', `Only a failed execution with a failed step can be retried (this one is ${existing.status})`);
+    const steps = JSON.parse(existing.stepsJson) as Record<string, unknown>;
+    delete steps[failedStep];
+    const reset = await this.executions.updateOne(
+      { _id: executionId, status: 'failed' },
+      { $set: { status: 'queued', cursor: { stepId: failedStep, index: 0, attempt: 0 }, stepsJson: JSON.stringify(steps), error: null, inErrorPath: false, finishedAt: null, lease: null, updatedAt: this.clock.now(), deadlineAt: new Date(this.clock.now().getTime() + this.config.engine.executionTimeoutMs) } },
+    );
+    if (reset.matchedCount === 0) throw new HttpError(409, 'EXECUTION_NOT_RETRYABLE', 'The execution changed meanwhile');
+    await this.resume(executionId);
+  }
+
+  /** Disables a workflow at once and cancels its executions that have not started a step yet or are waiting. */
+  async disable(workflowId: string): Promise<number> {
+    await this.registry.setEnabled(workflowId, false);
+    const pending = await this.executions.find({ workflowId, status: { $in: ['queued', 'waiting'] } }, { _id: 1 }).lean();
+    let cancelled = 0;
+    for (const { _id } of pending) {
+      try {
+        await this.cancel(_id);
+        cancelled++;
+      } catch {
+        // finished meanwhile
+      }
+    }
+    return cancelled;
+  }
+
+  /** Runs a workflow against a sample event with effects simulated and nothing written. */
+  async dryRun(definition: WorkflowDefinition, payload: unknown): Promise<DryRunResult> {
+    const result = this.compiler().compile(definition);
+    if (!result.ok) throw new WorkflowInvalidError(result.issues);
+    const match = this.matches(result.workflow, payload);
+    if (!match.matched) return { matched: false, ...(match.reason ? { reason: match.reason } : {}), status: 'not-matched', steps: [], outputs: {}, error: null };
+    const state = { ...this.driver.newState(result.workflow, 'dry-run', payload, true) };
+    const trail: StepTrailRecord[] = [];
+    await this.driver.drive(state, {
+      save: async (_s, entries) => { trail.push(...entries); return true; },
+      onStep: () => undefined,
+      onWaiting: async () => undefined,
+      onFinished: () => undefined,
+    }, new AbortController().signal);
+    return {
+      matched: true,
+      status: state.status,
+      steps: trail.map(({ inputJson, outputJson, startedAt: _s, finishedAt: _f, ...rest }) => ({ ...rest, input: parse(inputJson), output: parse(outputJson) })),
+      outputs: Object.fromEntries(Object.entries(state.steps).map(([id, s]) => [id, s.output])),
+      error: state.error,
+    };
+  }
+
+  async execution(executionId: string): Promise<ExecutionRecord> {
+    const existing = await this.executions.findById(executionId).lean();
+    if (!existing) throw new HttpError(404, 'NOT_FOUND', `Execution ${executionId} was not found`);
+    return existing;
+  }
+
+  get executionModel(): Model<ExecutionRecord> {
+    return this.executions;
+  }
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import type { Model } from 'mongoose';
+import { Scheduler } from '../../../core/index.js';
+import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/core-probe/index.js';
+import { eventually, CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
+
+/** Proof that what the core relies on works against the server the tests run on (FerretDB locally). */
+describe('core/storage/mongo', () => {
+  let t: TestServer;
+  let records: Model<ProbeRecord>;
+  before(async () => {
+    t = await startTestServer({ label: 'storage', plugins: [CORE_PROBE_PLUGIN] });
+    records = t.server.get(ProbeRecordModel.token);
+  });
+  after(async () => { await t?.stop(); });
+
+  it('creates, reads, updates and deletes through a plugin model', async () => {
+    const created = await records.create({ key: 'crud', hits: 1, firstSeenAt: new Date('2026-01-01T00:00:00Z') });
+    assert.equal((await records.findById(created._id).lean())?.hits, 1);
+    await records.updateOne({ _id: created._id }, { $inc: { hits: 2 }, $set: { note: 'updated' } });
+    const updated = await records.findById(created._id).lean();
+    assert.equal(updated?.hits, 3);
+    assert.equal(updated?.note, 'updated');
+    assert.equal((await records.deleteOne({ _id: created._id })).deletedCount, 1);
+    assert.equal(await records.findById(created._id), null);
+  });
+
+  it('builds the plugin model indexes at start: the unique index refuses a duplicate', async () => {
+    const indexes = await records.collection.indexes();
+    assert.ok(indexes.some((index) => index.unique && JSON.stringify(index.key) === '{"key":1}'), JSON.stringify(indexes));
+    await records.create({ key: 'only-once', hits: 0, firstSeenAt: new Date() });
+    await assert.rejects(records.create({ key: 'only-once', hits: 0, firstSeenAt: new Date() }), (error: { code?: number }) => error.code === 11000);
+    assert.equal(await records.countDocuments({ key: 'only-once' }), 1);
+  });
+
+  it('findOneAndUpdate upserts, and $setOnInsert only applies on insert', async () => {
+    const first = await records.findOneAndUpdate(
+      { key: 'upsert' }, { $inc: { hits: 1 }, $setOnInsert: { firstSeenAt: new Date('2026-01-01T00:00:00Z') } }, { upsert: true, returnDocument: 'after' },
+    ).lean();
+    assert.equal(first?.hits, 1);
+    const second = await records.findOneAndUpdate(
+      { key: 'upsert' }, { $inc: { hits: 1 }, $setOnInsert: { firstSeenAt: new Date('2030-01-01T00:00:00Z') } }, { upsert: true, returnDocument: 'after' },
+    ).lean();
+    assert.equal(second?.hits, 2);
+    assert.equal(second?.firstSeenAt.toISOString(), '2026-01-01T00:00:00.000Z');
+  });
+
+  it('isolates concurrent writes to one document: no lost $inc, one winner of a conditional claim', async () => {
+    const counter = await records.create({ key: 'concurrent', hits: 0, firstSeenAt: new Date() });
+    await Promise.all(Array.from({ length: 25 }, () => records.updateOne({ _id: counter._id }, { $inc: { hits: 1 } })));
+    assert.equal((await records.findById(counter._id).lean())?.hits, 25);
+    const claims = await Promise.all(Array.from({ length: 5 }, (_, i) => records.findOneAndUpdate(
+      { _id: counter._id, note: { $exists: false } }, { $set: { note: `claimed by ${i}` } }, { returnDocument: 'after' },
+    ).lean()));
+    assert.equal(claims.filter(Boolean).length, 1);
+  });
+
+  it('runs an Agenda job a plugin defined, which writes through the plugin model', async () => {
+    const scheduler = t.server.get(Scheduler);
+    await scheduler.now('core-probe.hit', { key: 'from-a-job' });
+    await scheduler.now('core-probe.hit', { key: 'from-a-job' });
+    const record = await eventually(async () => {
+      const found = await records.findOne({ key: 'from-a-job' }).lean();
+      return found?.hits === 2 ? found : null;
+    }, 10_000);
+    assert.ok(record.firstSeenAt instanceof Date);
+  });
+
+  it('keeps one scheduled job per unique key and lists it', async () => {
+    const scheduler = t.server.get(Scheduler);
+    const later = new Date(Date.now() + 3_600_000);
+    await scheduler.at(later, 'core-probe.hit', { key: 'later' }, 'core-probe-later');
+    await scheduler.at(new Date(later.getTime() + 60_000), 'core-probe.hit', { key: 'later' }, 'core-probe-later');
+    const listed = (await scheduler.list('core-probe.hit')).filter((job) => (job.data as { uniqueKey?: string }).uniqueKey === 'core-probe-later');
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0]?.nextRunAt?.getTime(), later.getTime() + 60_000);
+    assert.equal(await scheduler.cancel('core-probe.hit', 'core-probe-later'), 1);
+  });
+});
