@@ -24,10 +24,13 @@ import { DigestSealer } from './sealer.js';
 import { AuditSequence } from './sequence.js';
 import { ChainVerification } from './verification.js';
 
+/** The environment variables that set the keys. */
+const ENVIRONMENT = { FLOWGATE_AUDIT_PSEUDONYM_KEY: 'pseudonymKey', FLOWGATE_AUDIT_SIGNING_KEY: 'signingKey' } as const;
+
 /** Keys from the environment; only development and tests may run on per-process random keys. */
 function auditKeys(config: AuditConfig): AuditKeys {
   const development = ['development', 'test'].includes(process.env.NODE_ENV ?? 'development');
-  const missing = [!config.pseudonymKey && 'FLOWGATE_AUDIT_PSEUDONYM_KEY', !config.signingKey && 'FLOWGATE_AUDIT_SIGNING_KEY'].filter(Boolean);
+  const missing = Object.entries(ENVIRONMENT).filter(([, setting]) => !config[setting]).map(([variable]) => variable);
   if (missing.length && !development) {
     throw new CoreError('AUDIT_KEY_MISSING', `Set ${missing.join(' and ')} (at least 32 characters each): the audit log needs them outside development`);
   }
@@ -44,7 +47,7 @@ const audit: Plugin<AuditConfig> = {
     core: '^0.1.0',
     description: 'Tamper-evident audit log: every change, who made it, sealed into a verifiable chain',
     configSchema: auditConfigSchema,
-    environment: { FLOWGATE_AUDIT_PSEUDONYM_KEY: 'pseudonymKey', FLOWGATE_AUDIT_SIGNING_KEY: 'signingKey' },
+    environment: ENVIRONMENT,
   },
   register(r) {
     r.bind(AuditConfigToken).toConstantValue(r.config);
