@@ -1,9 +1,9 @@
 import { inject, injectable, type Principal, type RouteController, type RouteDefinition, type RoleName } from '../../../core/index.js';
 import { AuditLog } from '../../audit/public.js';
-import { auditOrigin } from './audit-origin.js';
 import { ApiKeyRegistry, toApiKeyView } from '../api-keys.js';
 import { IdentityAuthenticator } from '../authenticator.js';
 import { apiKeySchema, idParams, nameSchema, pageQuery, roleSchema } from '../schemas.js';
+import { auditOrigin } from './audit-origin.js';
 
 @injectable()
 export class ApiKeyRoutes implements RouteController {

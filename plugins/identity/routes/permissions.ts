@@ -1,8 +1,7 @@
-import { HttpError, inject, injectable, PermissionCatalog, ROLES, roleAtLeast, type Principal, type RouteController, type RouteDefinition, type RoleName } from '../../../core/index.js';
+import { commonSchemas, HttpError, inject, injectable, PermissionCatalog, ROLES, roleAtLeast, type Principal, type RouteController, type RouteDefinition, type RoleName } from '../../../core/index.js';
 import { RoleAssignments } from '../role-assignments.js';
 import { roleSchema } from '../schemas.js';
 import { UserDirectory } from '../user-directory.js';
-import { commonSchemas } from '../../../core/index.js';
 
 const permissionList = { type: 'array', items: { type: 'string' } } as const;
 const roleChangeSchema = {

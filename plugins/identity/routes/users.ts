@@ -1,11 +1,10 @@
-import { HttpError, inject, injectable, type Principal, type RouteController, type RouteDefinition } from '../../../core/index.js';
+import { HttpError, inject, injectable, type Principal, type RoleName, type RouteController, type RouteDefinition } from '../../../core/index.js';
 import { AuditLog } from '../../audit/public.js';
-import { auditOrigin } from './audit-origin.js';
 import { IdentityAuthenticator } from '../authenticator.js';
 import type { UserStatus } from '../models/user.js';
 import { emailSchema, idParams, nameSchema, pageQuery, passwordSchema, roleSchema, userSchema, type UserView } from '../schemas.js';
 import { assertMayGrant, toUserView, UserDirectory, type UserChanges } from '../user-directory.js';
-import type { RoleName } from '../../../core/index.js';
+import { auditOrigin } from './audit-origin.js';
 
 /** What an audit entry keeps of a user: never the password hash. */
 const auditView = (user: UserView) => ({ email: user.email, name: user.name, status: user.status, role: user.role });
