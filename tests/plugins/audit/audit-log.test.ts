@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Action, RunContext } from '../../../core/index.js';
+import { projectRoot } from '../../../core/paths.js';
 import { eventually, nextEvent } from '../../helpers/test-host.js';
 import { verifyExportFile } from '../../../plugins/audit/offline.js';
 import { RetentionPruner } from '../../../plugins/audit/retention.js';
@@ -141,6 +143,13 @@ describe('audit: the log, its routes, the workflow action and export', () => {
     const doctored = await verifyExportFile(join(dir, 'doctored.ndjson'));
     assert.equal(doctored.ok, false);
     assert.equal(doctored.modified.length, 1);
+    // The standalone checker needs no services at all.
+    const script = join(projectRoot, 'dist/plugins/audit/verify-export.js');
+    const env = { PATH: process.env.PATH ?? '', FLOWGATE_AUDIT_SIGNING_KEY: 's'.repeat(32) };
+    assert.equal(spawnSync(process.execPath, [script, join(dir, 'export.csv')], { env }).status, 0);
+    const failed = spawnSync(process.execPath, [script, join(dir, 'doctored.ndjson')], { env, encoding: 'utf8' });
+    assert.equal(failed.status, 1);
+    assert.equal(JSON.parse(failed.stdout).modified.length, 1);
     // A period export covers whole digests and still verifies.
     const recent = await t.request('get', `/api/audit/export?from=${new Date(Date.now() - 2_000).toISOString()}`, { as: 'admin' });
     writeFileSync(join(dir, 'recent.ndjson'), recent.text);
