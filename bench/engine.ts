@@ -65,7 +65,14 @@ async function engineRun(server: FlowgateServer, run: number): Promise<{ seconds
   await inBatches(EXECUTIONS, async (n) => {
     await engine.submit({ type: 'flow.event@1', sourceId: `${tag}-${n}`, payload: { name: 'bench.tick', data: { n } } });
   });
-  await Promise.race([allDone, new Promise((_, reject) => setTimeout(() => reject(new Error(`engine run ${run}: ${finished} of ${EXECUTIONS} finished within 300 s`)), 300_000))]);
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000));
+  await Promise.race([allDone, timeout]);
+  if (finished < EXECUTIONS) {
+    const mongo = server.get(MongoConnection);
+    const executions = await mongo.model(ExecutionModel).aggregate([{ $group: { _id: '$status', count: { $sum: 1 } } }]);
+    const events = await mongo.model(WorkflowEventModel).aggregate([{ $group: { _id: '$dispatched', count: { $sum: 1 } } }]);
+    throw new Error(`engine run ${run}: ${finished} of ${EXECUTIONS} finished within 300 s; executions ${JSON.stringify(executions)}, events dispatched ${JSON.stringify(events)}`);
+  }
   if (failed) throw new Error(`${failed} executions did not succeed`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { seconds, writes: counter.writes() / EXECUTIONS };

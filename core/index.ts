@@ -6,6 +6,7 @@ export { CoreError, HttpError, StepError, StepDeferral, notFound, conflict } fro
 export { WorkflowEngine } from './engine/workflow-engine.js';
 export { PolicyEvaluator, type PolicyOutcome } from './engine/policy-evaluator.js';
 export { EngineClock } from './engine/clock.js';
+export { redact } from './logging/logger.js';
 export { defineModel, MongoConnection } from './storage/mongo.js';
 export { RedisConnection } from './storage/redis.js';
 export { Scheduler, type ScheduledJob } from './scheduling/scheduler.js';
@@ -15,5 +16,5 @@ export { Metrics } from './observability/metrics.js';
 export { PermissionCatalog, roleAtLeast } from './security/roles.js';
 export { ConfigToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
 export { commonSchemas } from './http/route-mounter.js';
-export { injectable, inject, optional } from 'inversify';
+export { injectable, inject } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';

@@ -62,6 +62,8 @@ export interface PluginRegistrar<C = unknown> {
   lifecycle(impl: Newable<PluginLifecycle>): void;
   /** At most one plugin provides it: turns request credentials into a principal. */
   authenticator(impl: Newable<Authenticator>): void;
+  /** A `flowgate <name>` command line command, run with the plugins started but no HTTP listener. */
+  command(definition: CommandDefinition): void;
 }
 
 export interface PluginLifecycle {
@@ -277,6 +279,33 @@ export interface ModelDefinition<T> {
   readonly token: ServiceIdentifier<Model<T>>;
   /** False only for caches and derived data that a restore must not bring back. */
   readonly backup: boolean;
+}
+
+/** A command of the `flowgate` CLI contributed by a plugin, e.g. `user:create`. */
+export interface CommandDefinition {
+  /** `topic:verb` in lower case, unique across plugins; `start` and `help` belong to the core. */
+  readonly name: string;
+  /** One line for `flowgate help`. */
+  readonly summary: string;
+  /** Options and arguments, shown by `flowgate help` under the summary. */
+  readonly usage?: string;
+  readonly handler: Newable<CommandHandler>;
+}
+
+/** Where a command writes; tests and the CLI pass process streams. */
+export interface CommandIO {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export interface CommandHandler {
+  /**
+   * Runs once with the arguments after the command name, after every plugin started (MongoDB,
+   * Redis and the scheduler connected; jobs are not processed). Resolves to the exit code: 0
+   * success, 1 failure, 2 bad usage. Throwing counts as 1 and prints the message.
+   */
+  run(args: readonly string[], io: CommandIO): Promise<number>;
 }
 
 export const ROLES = ['owner', 'admin', 'manager', 'agent', 'analyst', 'viewer'] as const;

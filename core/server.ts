@@ -6,6 +6,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Container, type ServiceIdentifier } from 'inversify';
 import type { Logger } from 'winston';
+import { CoreError } from './errors.js';
+import type { CommandIO } from './plugin-api.js';
 import type { FlowgateConfig } from './config/config-schema.js';
 import { createHttpApp } from './http/http-app.js';
 import { buildOpenApi, type OpenApiDocument } from './http/openapi.js';
@@ -185,6 +187,22 @@ export class FlowgateServer {
         jobs: [...this.contributions.jobs.values()].filter((j) => j.plugin === id).map((j) => j.definition.name),
       };
     });
+  }
+
+  /**
+   * Runs a plugin command (`flowgate user:create …`): boots without listening, runs it, stops.
+   * Unknown commands throw CoreError COMMAND_UNKNOWN.
+   */
+  async runCommand(name: string, args: readonly string[], io: CommandIO): Promise<number> {
+    await this.registerPlugins();
+    const command = this.contributions.commands.get(name);
+    if (!command) throw new CoreError('COMMAND_UNKNOWN', `Unknown command ${JSON.stringify(name)}; \`flowgate help\` lists the commands of the configured plugins`);
+    await this.start({ listen: false });
+    try {
+      return await this.get(command.definition.handler).run(args, io);
+    } finally {
+      await this.stop();
+    }
   }
 
   /** Stops in reverse order of start; safe to call twice and after a failed start. */

@@ -3,7 +3,7 @@
  * layer, the docs and `GET /api/plugins` read these, never the container.
  */
 import type {
-  ActionContribution, JobDefinition, PolicyContribution, RouteDefinition, TopicDefinition, TriggerContribution,
+  ActionContribution, CommandDefinition, JobDefinition, PolicyContribution, RouteDefinition, TopicDefinition, TriggerContribution,
 } from '../plugin-api.js';
 import { CoreError } from '../errors.js';
 
@@ -44,6 +44,9 @@ export class TypeRegistry<T extends { type: string; version: number }> {
   }
 }
 
+/** `user:create`, `audit:verify`: a colon keeps plugin commands apart from the core's `start` and `help`. */
+const COMMAND_NAME = /^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/;
+
 export class Contributions {
   readonly triggers = new TypeRegistry<TriggerContribution>('trigger');
   readonly actions = new TypeRegistry<ActionContribution>('action');
@@ -51,11 +54,21 @@ export class Contributions {
   readonly topics = new Map<string, { plugin: string; definition: TopicDefinition }>();
   readonly jobs = new Map<string, { plugin: string; definition: JobDefinition }>();
   readonly routes: Array<{ plugin: string; route: RouteDefinition }> = [];
+  readonly commands = new Map<string, { plugin: string; definition: CommandDefinition }>();
 
   addTopic(plugin: string, definition: TopicDefinition): void {
     const existing = this.topics.get(definition.name);
     if (existing) throw new CoreError('PLUGIN_DUPLICATE_TOPIC', `Topic ${definition.name} is contributed twice (by ${existing.plugin} and ${plugin})`);
     this.topics.set(definition.name, { plugin, definition });
+  }
+
+  addCommand(plugin: string, definition: CommandDefinition): void {
+    if (!COMMAND_NAME.test(definition.name)) {
+      throw new CoreError('PLUGIN_TYPE_INVALID', `Plugin ${plugin} defines command ${JSON.stringify(definition.name)}: command names are topic:verb in lower case`);
+    }
+    const existing = this.commands.get(definition.name);
+    if (existing) throw new CoreError('PLUGIN_DUPLICATE_TYPE', `Command ${definition.name} is defined twice (by ${existing.plugin} and ${plugin})`);
+    this.commands.set(definition.name, { plugin, definition });
   }
 
   addJob(plugin: string, definition: JobDefinition): void {

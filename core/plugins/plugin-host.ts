@@ -185,6 +185,10 @@ export class PluginHost {
             this.authenticatorImpl = { plugin: id, impl };
             bind(impl).toSelf().inSingletonScope();
           },
+          command: (definition) => {
+            this.contributions.addCommand(id, definition);
+            bind(definition.handler).toSelf().inSingletonScope();
+          },
         });
       });
       try {

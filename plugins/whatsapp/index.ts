@@ -32,7 +32,6 @@ import { MessageKeys } from './services/message-keys.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
 import { SendPolicies } from './services/send-policies.js';
-import { WorkflowEventSink } from './services/workflow-event-sink.js';
 import { messageTriggerConfigSchema, MessageTrigger } from './triggers/message.js';
 import {
   preferencesTriggerConfigSchema, PreferencesTrigger, statusTriggerConfigSchema, StatusTrigger, templateStatusTriggerConfigSchema, TemplateStatusTrigger,
@@ -53,7 +52,6 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(WhatsappConfigToken).toConstantValue(r.config);
     r.bind(Senders).toSelf().inSingletonScope();
     r.bind(ContactDirectory).toSelf().inSingletonScope();
-    r.bind(WorkflowEventSink).toSelf().inSingletonScope();
     r.bind(MarketingPreferences).toSelf().inSingletonScope();
     r.bind(DeliveryTimeline).toSelf().inSingletonScope();
     r.bind(Messenger).toSelf().inSingletonScope();

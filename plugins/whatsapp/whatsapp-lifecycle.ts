@@ -13,6 +13,7 @@ import { InboundProcessor } from './services/inbound-processor.js';
 @injectable()
 export class WhatsappLifecycle implements PluginLifecycle {
   private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
 
   constructor(
     @inject(Campaigns) private readonly campaigns: Campaigns,
@@ -27,12 +28,13 @@ export class WhatsappLifecycle implements PluginLifecycle {
     if (this.senders.list().length === 0) this.logger.warn('no WhatsApp sender is configured: sending is unavailable');
     await this.sweep(0);
     const every = Math.min(this.config.webhook.sweepEveryMs, this.config.bulk.leaseMs);
-    this.timer = setInterval(() => void this.sweep(5_000), every);
+    this.timer = setInterval(() => { this.sweeping = this.sweep(5_000); }, every);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.sweeping;
     await this.campaigns.stop();
     await this.inbound.drain();
     this.senders.close();

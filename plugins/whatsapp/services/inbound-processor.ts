@@ -7,7 +7,7 @@
 import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
-import { inject, injectable, LoggerToken, Realtime } from '../../../core/index.js';
+import { inject, injectable, LoggerToken, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from '../config.js';
 import { TRIGGER_TYPES, type MessageEvent, type StatusEvent, type TemplateStatusEvent } from '../events.js';
 import { MessageModel, type Message, type ProviderStatus } from '../models/message.js';
@@ -19,7 +19,6 @@ import { ContactDirectory } from './contact-directory.js';
 import { DeliveryTimeline } from './delivery-timeline.js';
 import { MarketingPreferences } from './marketing-preferences.js';
 import { MessageKeys } from './message-keys.js';
-import { WorkflowEventSink } from './workflow-event-sink.js';
 
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Json : {});
@@ -41,7 +40,7 @@ export class InboundProcessor {
     @inject(ContactDirectory) private readonly contacts: ContactDirectory,
     @inject(DeliveryTimeline) private readonly timeline: DeliveryTimeline,
     @inject(MarketingPreferences) private readonly preferences: MarketingPreferences,
-    @inject(WorkflowEventSink) private readonly events: WorkflowEventSink,
+    @inject(WorkflowEventsToken) private readonly events: WorkflowEvents,
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
     @inject(LoggerToken) private readonly logger: Logger,
@@ -114,10 +113,11 @@ export class InboundProcessor {
     if (!update) return;
     try {
       await this.process(update);
-      await this.updates.findOneAndUpdate({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } }, { lean: true });
+      // updateOne, not findOneAndUpdate: on FerretDB v1 findAndModify scans the (large) collection.
+      await this.updates.updateOne({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } });
     } catch (error) {
       this.logger.error('whatsapp webhook update failed', { key, error: (error as Error).message });
-      await this.updates.findOneAndUpdate({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }, { lean: true }).catch(() => undefined);
+      await this.updates.updateOne({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }).catch(() => undefined);
     }
   }
 

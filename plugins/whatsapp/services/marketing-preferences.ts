@@ -3,16 +3,15 @@
  * 131050 — stored on the contact and handed on as `whatsapp.preferences@1` for the compliance
  * plugin (reference §5).
  */
-import { inject, injectable, Realtime } from '../../../core/index.js';
+import { inject, injectable, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
 import { TRIGGER_TYPES, type PreferencesEvent } from '../events.js';
 import { ContactDirectory } from './contact-directory.js';
-import { WorkflowEventSink } from './workflow-event-sink.js';
 
 @injectable()
 export class MarketingPreferences {
   constructor(
     @inject(ContactDirectory) private readonly contacts: ContactDirectory,
-    @inject(WorkflowEventSink) private readonly events: WorkflowEventSink,
+    @inject(WorkflowEventsToken) private readonly events: WorkflowEvents,
     @inject(Realtime) private readonly realtime: Realtime,
   ) {}
 

@@ -5,6 +5,7 @@ import { SendAction } from '../../../plugins/whatsapp/actions/send.js';
 import { ReplyAction } from '../../../plugins/whatsapp/actions/reply.js';
 import { MarkReadAction } from '../../../plugins/whatsapp/actions/mark-read.js';
 import { WindowPolicy } from '../../../plugins/whatsapp/policies/window.js';
+import { GraphClient } from '../../../plugins/whatsapp/graph/graph-client.js';
 import { inboundText, PHONE_NUMBER_ID, unix } from '../../doubles/whatsapp-payloads.js';
 import { eventually, startWhatsapp, type WhatsappHarness } from './harness.js';
 
@@ -82,6 +83,18 @@ describe('plugin whatsapp: sending', () => {
       assert.equal(res.body.status, 'failed');
       assert.deepEqual({ code: res.body.error?.code, retryable: res.body.error?.retryable, category: res.body.error?.category }, expected);
     }
+  });
+
+  it('submits a template for review through the adapter, and types a refusal', async () => {
+    const client = new GraphClient({ apiUrl: h.graph.url, apiVersion: 'v25.0', phoneNumberId: PHONE_NUMBER_ID, accessToken: 'EAAtesttoken', timeoutMs: 2_000, maxSockets: 2 });
+    const template = { name: 'order_update', language: 'en_US', category: 'UTILITY', components: [{ type: 'BODY', text: 'Order {{1}} shipped' }] };
+    const accepted = await client.submitTemplate('102290129340398', template);
+    assert.ok(accepted.ok && accepted.value.status === 'PENDING');
+    assert.equal(h.graph.requests.at(-1)?.path, '/v25.0/102290129340398/message_templates');
+    h.graph.failNext({ code: 190, httpStatus: 401 });
+    const refused = await client.submitTemplate('102290129340398', template);
+    assert.ok(!refused.ok && refused.outcome === 'rejected' && refused.error.category === 'auth' && !refused.error.retryable);
+    client.close();
   });
 
   it('records a marketing opt-out when a send is answered with 131050', async () => {
