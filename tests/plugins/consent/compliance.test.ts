@@ -185,6 +185,11 @@ describe('plugin consent', () => {
       assert.equal((await h.t.request<Consent>('get', `/api/consent/${phone}`, { as: 'agent' })).body.state, 'opted_out');
       const history = await h.t.request<{ items: Change[] }>('get', `/api/consent/${phone}/history`, { as: 'agent' });
       assert.equal(history.body.items.length, 2);
+      const audit = await h.t.request<{ items: Array<{ action: string; resource: { id?: string }; subject?: string }> }>('get', `/api/audit/logs?action=consent.revoked&phone=${phone}`, { as: 'manager' });
+      assert.equal(audit.status, 200, audit.text);
+      assert.equal(audit.body.items.length, 1);
+      assert.equal(audit.body.items[0]?.resource.id, history.body.items.find((c) => c.state === 'opted_out')?.id);
+      assert.ok(!JSON.stringify(audit.body).includes(phone), 'the audit holds a pseudonym, not the number');
     });
 
     it('START grants consent and confirms; HELP only answers', async () => {

@@ -23,7 +23,7 @@ export async function startConsent(label: string, settings: Record<string, unkno
     WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url, CONSENT_ERASURE_KEY: ERASURE_KEY,
   });
   const t = await startTestServer({
-    label, plugins: ['flow', 'whatsapp', 'consent'],
+    label, plugins: ['audit', 'flow', 'whatsapp', 'consent'],
     pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['consent.not-blocked@1', 'consent.required@1', 'whatsapp.window@1'] }, consent: settings },
   });
   graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
