@@ -199,7 +199,7 @@ export class InboundProcessor {
       providerMessageId, callbackData: str(status.biz_opaque_callback_data), status: value as ProviderStatus, at, errors, pricing, conversation,
     });
     if (value === 'failed' && errors?.some((e) => e.code === 131050) && result?.message.contactId) {
-      await this.preferences.record({ contactId: result.message.contactId, phoneNumberId: result.message.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(result.message._id) });
+      await this.preferences.record({ contactId: result.message.contactId, ...(result.message.phone ? { waId: result.message.phone } : {}), phoneNumberId: result.message.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(result.message._id) });
     }
     const payload: StatusEvent = {
       providerMessageId, status: value as StatusEvent['status'], timestamp: at.toISOString(), phoneNumberId: update.phoneNumberId ?? 'unknown',

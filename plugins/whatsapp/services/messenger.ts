@@ -133,7 +133,7 @@ export class Messenger {
         $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
       });
       if (result.error.code === 131050 && claimed.contactId) {
-        await this.preferences.record({ contactId: claimed.contactId, phoneNumberId: claimed.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(claimed._id) });
+        await this.preferences.record({ contactId: claimed.contactId, ...(claimed.phone ? { waId: claimed.phone } : {}), phoneNumberId: claimed.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(claimed._id) });
       }
     }
     const after = await this.messages.findById(claimed._id).lean<Message>() as Message;

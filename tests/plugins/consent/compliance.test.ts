@@ -163,6 +163,19 @@ describe('plugin consent', () => {
       assert.equal(state.source, 'provider');
       assert.match(state.evidence?.note ?? '', /user_preferences/);
     });
+    it('send error 131050 on a marketing template is recorded as an opt-out with provider source', async () => {
+      const phone = newPhone();
+      await h.t.request('post', `/api/consent/${phone}/opt-in`, { as: 'agent', body: { idempotencyKey: key() } });
+      await h.deliver(inboundText('hello', { from: phone }).payload); // a known contact: the WhatsApp plugin signals 131050 for contacts only
+      h.graph.failNext({ code: 131050, message: 'Unable to deliver message', details: 'User has stopped marketing messages' });
+      await h.t.request('post', '/api/messages', { as: 'agent', body: { to: phone, template: { name: 'spring_sale', language: 'en_US' } } });
+      const state = await eventually(async () => {
+        const res = await h.t.request<Consent>('get', `/api/consent/${phone}`, { as: 'agent' });
+        return res.body.state === 'opted_out' ? res.body : null;
+      });
+      assert.equal(state.source, 'provider');
+      assert.match(state.evidence?.note ?? '', /send_error_131050/);
+    });
   });
 
   describe('shipped keyword workflows (signed webhook → consent → reply)', () => {
