@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { loadConfig } from '../core/config/load-config.js';
 import { ExecutionModel, WorkflowEventModel } from '../core/engine/models.js';
+import { CoreEvents } from '../core/events/core-events.js';
 import { WorkflowEngine } from '../core/engine/workflow-engine.js';
 import { MongoConnection } from '../core/storage/mongo.js';
 import { projectRoot } from '../core/paths.js';
@@ -47,19 +48,32 @@ function countWrites(connection: mongoose.Connection): { writes: () => number; r
 
 async function engineRun(server: FlowgateServer, run: number): Promise<{ seconds: number; writes: number }> {
   const engine = server.get(WorkflowEngine);
-  const executions = server.get(MongoConnection).model(ExecutionModel);
   const counter = countWrites(server.get(MongoConnection).connection);
   const tag = `engine-${run}-${randomUUID().slice(0, 6)}`;
+  // Completion is counted from the engine's own notifications: polling the database would
+  // compete with the work being measured for the one FerretDB connection.
+  let finished = 0;
+  let failed = 0;
+  const allDone = new Promise<void>((resolve) => {
+    server.get(CoreEvents).on('execution.finished', (event) => {
+      if (event.status !== 'succeeded') failed++;
+      if (++finished === EXECUTIONS) resolve();
+    });
+  });
   counter.reset();
   const started = process.hrtime.bigint();
   await inBatches(EXECUTIONS, async (n) => {
     await engine.submit({ type: 'flow.event@1', sourceId: `${tag}-${n}`, payload: { name: 'bench.tick', data: { n } } });
   });
-  for (;;) {
-    const done = await executions.countDocuments({ workflowId: workflow.id, status: 'succeeded' });
-    if (done >= EXECUTIONS * (run + 1)) break;
-    await new Promise((r) => setTimeout(r, 20));
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000));
+  await Promise.race([allDone, timeout]);
+  if (finished < EXECUTIONS) {
+    const mongo = server.get(MongoConnection);
+    const executions = await mongo.model(ExecutionModel).aggregate([{ $group: { _id: '$status', count: { $sum: 1 } } }]);
+    const events = await mongo.model(WorkflowEventModel).aggregate([{ $group: { _id: '$dispatched', count: { $sum: 1 } } }]);
+    throw new Error(`engine run ${run}: ${finished} of ${EXECUTIONS} finished within 300 s; executions ${JSON.stringify(executions)}, events dispatched ${JSON.stringify(events)}`);
   }
+  if (failed) throw new Error(`${failed} executions did not succeed`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { seconds, writes: counter.writes() / EXECUTIONS };
 }

@@ -325,10 +325,10 @@ export class StepDriver {
     };
   }
 
-  newState(workflow: CompiledWorkflow, eventId: string, trigger: unknown, simulate: boolean): ExecutionState {
+  newState(workflow: CompiledWorkflow, eventId: string, trigger: unknown, simulate: boolean, id: string = randomUUID()): ExecutionState {
     const first = workflow.steps[0] as CompiledStep;
     return {
-      id: randomUUID(), workflow, eventId, trigger, steps: {}, partial: null, cursor: { stepId: first.id, index: 0, attempt: 0 },
+      id, workflow, eventId, trigger, steps: {}, partial: null, cursor: { stepId: first.id, index: 0, attempt: 0 },
       status: 'running', inErrorPath: false, error: null, simulate, createdAt: this.clock.now(),
     };
   }

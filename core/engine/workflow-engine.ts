@@ -3,7 +3,7 @@
  * workflows they match, runs executions under leases, resumes what other processes left
  * behind, and parks executions that wait (retry backoff, policy deferral) for Agenda to wake.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, isAbsolute } from 'node:path';
 import { Container, inject, injectable } from 'inversify';
@@ -24,6 +24,7 @@ import { MongoConnection } from '../storage/mongo.js';
 import { RedisConnection } from '../storage/redis.js';
 import { ConfigToken, ContainerToken, LoggerToken } from '../tokens.js';
 import { EngineClock } from './clock.js';
+import { DueIndex } from './due-index.js';
 import { StepDriver, type ExecutionState, type ProgressSink } from './execution-runner.js';
 import {
   ExecutionModel, FINISHED, WorkflowEventModel, WorkflowModel, WorkflowVersionModel,
@@ -46,6 +47,20 @@ export interface DryRunResult {
 }
 
 const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
+
+/**
+ * Ids derived from what makes a record unique, so that a repeat is refused by the `_id` index
+ * alone (the one index FerretDB v1 uses for lookups): an event by type and source id, an
+ * execution by event and workflow. Executions get UUID-shaped ids (idempotency keys embed them).
+ */
+export function eventIdFor(type: string, sourceId: string): string {
+  return createHash('sha256').update(`${type}\u0000${sourceId}`).digest('hex').slice(0, 32);
+}
+
+export function executionIdFor(eventId: string, workflowId: string): string {
+  const hex = createHash('sha256').update(`${eventId}\u0000${workflowId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 const parse = (text: string | null | undefined): unknown => (text ? JSON.parse(text) : undefined);
 
 @injectable()
@@ -60,6 +75,8 @@ export class WorkflowEngine implements WorkflowEvents {
   private accepting = false;
   private readonly activations = new Map<string, { version: number; dispose: Dispose }>();
   private readonly counters;
+  private due: DueIndex | null = null;
+  private sweepSoon: NodeJS.Timeout | null = null;
 
   constructor(
     @inject(ConfigToken) private readonly config: FlowgateConfig,
@@ -97,6 +114,25 @@ export class WorkflowEngine implements WorkflowEvents {
     return this.mongo.model(WorkflowEventModel);
   }
 
+  private get dueIndex(): DueIndex {
+    if (!this.due) throw new Error('The engine has not started');
+    return this.due;
+  }
+
+  /** Files every unfinished execution and undispatched event in the due index (once per start: a scan). */
+  private async rebuildDueIndex(): Promise<void> {
+    const open = await this.executions.find({ status: { $in: ['queued', 'running', 'waiting'] } }, { _id: 1, status: 1, lease: 1, wakeAt: 1, deadlineAt: 1 }).lean();
+    for (const record of open) await this.dueIndex.executionDue(record._id, this.dueTime(record), record.deadlineAt);
+    const pending = await this.events.find({ dispatched: false }, { _id: 1, receivedAt: 1 }).lean();
+    for (const record of pending) await this.dueIndex.eventReceived(record._id, record.receivedAt);
+  }
+
+  private dueTime(record: Pick<ExecutionRecord, 'status' | 'lease' | 'wakeAt'>): Date {
+    if (record.status === 'running' && record.lease) return record.lease.until;
+    if (record.status === 'waiting' && record.wakeAt) return record.wakeAt;
+    return this.clock.now();
+  }
+
   get registry(): WorkflowRegistry {
     if (!this.registryInstance) throw new Error('The engine has not started');
     return this.registryInstance;
@@ -111,6 +147,8 @@ export class WorkflowEngine implements WorkflowEvents {
     const dir = isAbsolute(this.config.workflows.dir) ? this.config.workflows.dir : join(projectRoot, this.config.workflows.dir);
     this.registryInstance = new WorkflowRegistry(this.compiler(), this.mongo.model(WorkflowModel), this.mongo.model(WorkflowVersionModel), this.redis, this.realtime, this.logger, dir);
     this.registryInstance.onActiveChange = (id, workflow) => this.activate(id, workflow);
+    this.due = new DueIndex(this.redis.client, this.redis.keyPrefix);
+    await this.rebuildDueIndex();
     await this.registry.start(this.config.workflows.watch);
     this.cancelSubscriber = this.redis.duplicate('engine-cancel');
     await this.cancelSubscriber.connect();
@@ -158,6 +196,7 @@ export class WorkflowEngine implements WorkflowEvents {
   async stop(): Promise<void> {
     this.accepting = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.sweepSoon) clearTimeout(this.sweepSoon);
     await Promise.allSettled([...this.dispatching]);
     for (const { controller } of this.inFlight.values()) controller.abort(new Error('shutting down'));
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
@@ -170,16 +209,16 @@ export class WorkflowEngine implements WorkflowEvents {
 
   async submit(event: TriggerEvent): Promise<SubmittedEvent> {
     const record: WorkflowEventRecord = {
-      _id: randomUUID(), type: event.type, sourceId: event.sourceId, payloadJson: JSON.stringify(event.payload),
-      workflowId: event.workflowId ?? null, receivedAt: event.occurredAt ?? new Date(), dispatched: false, executionCount: 0,
+      _id: eventIdFor(event.type, event.sourceId), type: event.type, sourceId: event.sourceId, payloadJson: JSON.stringify(event.payload),
+      workflowId: event.workflowId ?? null, receivedAt: new Date(), dispatched: false, executionCount: 0,
     };
+    await this.dueIndex.eventReceived(record._id, record.receivedAt);
     try {
       await this.events.create(record);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
-      const existing = await this.events.findOne({ type: event.type, sourceId: event.sourceId }, { _id: 1 }).lean();
       this.counters.events.inc({ type: event.type, outcome: 'duplicate' });
-      return { eventId: existing?._id ?? '', duplicate: true };
+      return { eventId: record._id, duplicate: true };
     }
     this.counters.events.inc({ type: event.type, outcome: 'accepted' });
     if (this.accepting) this.track(this.dispatch(record));
@@ -201,10 +240,12 @@ export class WorkflowEngine implements WorkflowEvents {
     const started: ExecutionState[] = [];
     for (const workflow of candidates) {
       if (!this.matches(workflow, payload).matched) continue;
-      const state = this.driver.newState(workflow, record._id, payload, false);
+      const state = this.driver.newState(workflow, record._id, payload, false, executionIdFor(record._id, workflow.id));
       const claimNow = this.inFlight.size + started.length < this.config.engine.maxConcurrent;
+      const execution = this.toRecord(state, claimNow);
+      await this.dueIndex.executionDue(execution._id, this.dueTime(execution), execution.deadlineAt);
       try {
-        await this.executions.create(this.toRecord(state, claimNow));
+        await this.executions.create(execution);
       } catch (error) {
         if (isDuplicateKey(error)) continue;
         throw error;
@@ -213,6 +254,7 @@ export class WorkflowEngine implements WorkflowEvents {
       if (claimNow) started.push(state);
     }
     await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: candidates.length } });
+    await this.dueIndex.eventDispatched(record._id);
     for (const state of started) this.launch(state);
   }
 
@@ -242,7 +284,9 @@ export class WorkflowEngine implements WorkflowEvents {
   private launch(state: ExecutionState): void {
     const controller = new AbortController();
     const heartbeat = setInterval(() => {
-      void this.executions.updateOne({ _id: state.id, 'lease.owner': this.owner }, { $set: { 'lease.until': new Date(this.clock.now().getTime() + this.config.engine.leaseMs) } })
+      const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
+      void this.dueIndex.executionDue(state.id, until)
+        .then(() => this.executions.updateOne({ _id: state.id, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
         .catch((error: Error) => this.logger.warn('lease heartbeat failed', { executionId: state.id, error: error.message }));
     }, Math.max(100, Math.floor(this.config.engine.leaseMs / 3)));
     const done = this.driver.drive(state, this.mongoSink(), controller.signal)
@@ -250,7 +294,7 @@ export class WorkflowEngine implements WorkflowEvents {
       .finally(() => {
         clearInterval(heartbeat);
         this.inFlight.delete(state.id);
-        if (this.accepting) void this.claimQueued();
+        if (this.accepting) this.scheduleSweep();
       });
     this.inFlight.set(state.id, { controller, done });
   }
@@ -260,6 +304,7 @@ export class WorkflowEngine implements WorkflowEvents {
       save: async (state, trail, wakeAt) => {
         const finished = FINISHED.includes(state.status);
         const now = this.clock.now();
+        if (wakeAt) await this.dueIndex.executionDue(state.id, wakeAt);
         const result = await this.executions.updateOne(
           { _id: state.id, 'lease.owner': this.owner, status: 'running' },
           {
@@ -271,6 +316,7 @@ export class WorkflowEngine implements WorkflowEvents {
             ...(trail.length ? { $push: { trail: { $each: trail } } } : {}),
           },
         );
+        if (finished && result.matchedCount === 1) await this.dueIndex.executionDone(state.id);
         return result.matchedCount === 1;
       },
       onStep: (state, trail) => {
@@ -328,6 +374,7 @@ export class WorkflowEngine implements WorkflowEvents {
       await this.redis.client.del(lockKey);
     }
     if (!claimed) return false;
+    await this.dueIndex.executionDue(executionId, claimed.lease?.until ?? now);
     let state: ExecutionState;
     try {
       const workflow = await this.registry.compiledVersion(claimed.workflowId, claimed.workflowVersion);
@@ -354,28 +401,51 @@ export class WorkflowEngine implements WorkflowEvents {
     };
   }
 
-  private async claimQueued(): Promise<void> {
-    const free = this.config.engine.maxConcurrent - this.inFlight.size;
-    if (free <= 0) return;
-    const queued = await this.executions.find({ status: 'queued' }, { _id: 1 }).sort({ createdAt: 1 }).limit(free).lean();
-    for (const { _id } of queued) await this.resume(_id);
+  /** After an execution ends here, look for queued work soon (debounced). */
+  private scheduleSweep(): void {
+    if (this.sweepSoon) return;
+    this.sweepSoon = setTimeout(() => {
+      this.sweepSoon = null;
+      void this.sweep().catch((error: Error) => this.logger.error('engine sweep failed', { error: error.message }));
+    }, 20);
+    this.sweepSoon.unref();
   }
 
-  /** Finds work no process is doing: expired leases, due waits, queued runs, undispatched events, timeouts. */
+  /**
+   * Finds work no process is doing, through the due index: expired leases, due waits, queued
+   * runs, executions past their deadline and events nobody dispatched. Every candidate is
+   * re-checked by `_id` in MongoDB, which stays the record.
+   */
   async sweep(): Promise<void> {
-    if (!this.accepting) return;
+    if (!this.accepting || !this.due) return;
     const now = this.clock.now();
-    const overdue = await this.executions.find({ status: { $in: ['running', 'waiting', 'queued'] }, deadlineAt: { $lt: now } }, { _id: 1 }).limit(100).lean();
-    for (const { _id } of overdue) if (!this.inFlight.has(_id)) await this.failForTimeout(_id);
+    for (const id of await this.dueIndex.pastDeadline(now, 100)) {
+      if (!this.inFlight.has(id)) await this.failForTimeout(id);
+    }
     const free = this.config.engine.maxConcurrent - this.inFlight.size;
     if (free > 0) {
-      const resumable = await this.executions.find({
-        $or: [{ status: 'running', 'lease.until': { $lt: now } }, { status: 'waiting', wakeAt: { $lte: now } }, { status: 'queued' }],
-      }, { _id: 1 }).sort({ updatedAt: 1 }).limit(free).lean();
-      for (const { _id } of resumable) await this.resume(_id);
+      for (const id of await this.dueIndex.dueExecutions(now, free + this.inFlight.size)) {
+        if (this.inFlight.has(id) || this.inFlight.size >= this.config.engine.maxConcurrent) continue;
+        if (!(await this.resume(id))) await this.refile(id);
+      }
     }
-    const stale = await this.events.find({ dispatched: false, receivedAt: { $lt: new Date(Date.now() - this.config.engine.dispatchGraceMs) } }).limit(100).lean();
-    for (const record of stale) await this.dispatch(record);
+    for (const id of await this.dueIndex.undispatchedEvents(new Date(Date.now() - this.config.engine.dispatchGraceMs), 100)) {
+      const record = await this.events.findById(id).lean();
+      if (!record || record.dispatched) await this.dueIndex.eventDispatched(id);
+      else await this.dispatch(record);
+    }
+  }
+
+  /** Puts an execution that could not be claimed back in the index at the time it will be due. */
+  private async refile(id: string): Promise<void> {
+    if (this.inFlight.has(id)) return;
+    const record = await this.executions.findById(id, { status: 1, lease: 1, wakeAt: 1, deadlineAt: 1 }).lean();
+    if (!record || FINISHED.includes(record.status)) await this.dueIndex.executionDone(id);
+    else {
+      const at = this.dueTime(record);
+      // Still claimable now but not claimed (another process holds the claim lock): look again shortly.
+      await this.dueIndex.executionDue(id, at.getTime() <= this.clock.now().getTime() ? new Date(this.clock.now().getTime() + 1_000) : at);
+    }
   }
 
   private async failForTimeout(executionId: string): Promise<void> {
@@ -385,6 +455,7 @@ export class WorkflowEngine implements WorkflowEvents {
       { $set: { status: 'failed', lease: null, cursor: null, finishedAt: now, updatedAt: now, error: { code: 'EXECUTION_TIMEOUT', message: 'The execution ran past its timeout; the step in flight was abandoned' } } },
       { returnDocument: 'after', lean: true },
     );
+    await this.dueIndex.executionDone(executionId);
     if (!failed) return;
     this.inFlight.get(executionId)?.controller.abort(new Error('timeout'));
     this.logger.warn('execution timed out', { executionId, workflowId: failed.workflowId });
@@ -408,6 +479,7 @@ export class WorkflowEngine implements WorkflowEvents {
       if (!existing) throw new HttpError(404, 'NOT_FOUND', `Execution ${executionId} was not found`);
       throw new HttpError(409, 'EXECUTION_FINISHED', `Execution ${executionId} is already ${existing.status}`);
     }
+    await this.dueIndex.executionDone(executionId);
     await this.redis.client.publish(this.cancelChannel, executionId);
     await this.scheduler.cancel(RESUME_JOB, `resume:${executionId}`).catch(() => 0);
     this.realtime.publish('executions', 'execution.finished', { executionId, workflowId: cancelled.workflowId, status: 'cancelled', durationMs: now.getTime() - cancelled.createdAt.getTime(), error: null });
@@ -422,9 +494,11 @@ export class WorkflowEngine implements WorkflowEvents {
     if (existing.status !== 'failed' || !failedStep) throw new HttpError(409, 'EXECUTION_NOT_RETRYABLE', `Only a failed execution with a failed step can be retried (this one is ${existing.status})`);
     const steps = JSON.parse(existing.stepsJson) as Record<string, unknown>;
     delete steps[failedStep];
+    const deadline = new Date(this.clock.now().getTime() + this.config.engine.executionTimeoutMs);
+    await this.dueIndex.executionDue(executionId, this.clock.now(), deadline);
     const reset = await this.executions.updateOne(
       { _id: executionId, status: 'failed' },
-      { $set: { status: 'queued', cursor: { stepId: failedStep, index: 0, attempt: 0 }, stepsJson: JSON.stringify(steps), error: null, inErrorPath: false, finishedAt: null, lease: null, updatedAt: this.clock.now(), deadlineAt: new Date(this.clock.now().getTime() + this.config.engine.executionTimeoutMs) } },
+      { $set: { status: 'queued', cursor: { stepId: failedStep, index: 0, attempt: 0 }, stepsJson: JSON.stringify(steps), error: null, inErrorPath: false, finishedAt: null, lease: null, updatedAt: this.clock.now(), deadlineAt: deadline } },
     );
     if (reset.matchedCount === 0) throw new HttpError(409, 'EXECUTION_NOT_RETRYABLE', 'The execution changed meanwhile');
     await this.resume(executionId);

@@ -25,7 +25,35 @@ function toParameters(schema: JsonSchema | undefined, location: 'path' | 'query'
   }));
 }
 
+/**
+ * A schema with an `$id` (the workflow schema, say) may be defined only once in an OpenAPI 3.1
+ * document, yet several routes use it: the first use puts it under components.schemas, every
+ * use becomes a `$ref` to it.
+ */
+class SharedSchemas {
+  readonly components: Record<string, unknown> = {};
+  private readonly nameById = new Map<string, string>();
+
+  /** A copy of `schema` in which every subschema with an `$id` is a reference. */
+  use(schema: unknown): unknown {
+    if (Array.isArray(schema)) return schema.map((item) => this.use(item));
+    if (!schema || typeof schema !== 'object') return schema;
+    const copy = Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, this.use(value)]));
+    const id = (schema as { $id?: unknown }).$id;
+    if (typeof id !== 'string') return copy;
+    let name = this.nameById.get(id);
+    if (!name) {
+      const base = (id.split(/[/#]/).filter(Boolean).pop() ?? 'Schema').replace(/\.json$/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+      name = base in this.components ? `${base}_${this.nameById.size}` : base;
+      this.nameById.set(id, name);
+      this.components[name] = copy;
+    }
+    return { $ref: `#/components/schemas/${name}` };
+  }
+}
+
 export function buildOpenApi(routes: ReadonlyArray<{ plugin: string; route: RouteDefinition }>, version: string): OpenApiDocument {
+  const shared = new SharedSchemas();
   const paths: OpenApiDocument['paths'] = {};
   for (const { plugin, route } of routes) {
     const path = route.path.replace(/:([A-Za-z_]\w*)/g, '{$1}');
@@ -33,7 +61,7 @@ export function buildOpenApi(routes: ReadonlyArray<{ plugin: string; route: Rout
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema || response.contentType ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema ?? {} } } } : {}),
+        ...(response.schema || response.contentType ? { content: { [response.contentType ?? 'application/json']: { schema: shared.use(response.schema ?? {}) } } } : {}),
       };
     }
     const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
@@ -51,8 +79,8 @@ export function buildOpenApi(routes: ReadonlyArray<{ plugin: string; route: Rout
       'x-permission': route.permission,
       'x-plugin': plugin,
       ...(route.permission === 'public' ? { security: [] } : {}),
-      parameters: [...toParameters(route.params, 'path'), ...toParameters(route.query, 'query')],
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      parameters: shared.use([...toParameters(route.params, 'path'), ...toParameters(route.query, 'query')]),
+      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: shared.use(route.body) } } } } : {}),
       responses,
     };
   }
@@ -65,7 +93,7 @@ export function buildOpenApi(routes: ReadonlyArray<{ plugin: string; route: Rout
     },
     paths,
     components: {
-      schemas: { Error: commonSchemas.errorEnvelope },
+      schemas: { Error: commonSchemas.errorEnvelope, ...shared.components },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
         apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },

@@ -49,9 +49,13 @@ export class Scheduler {
   async start(): Promise<void> {
     const db = this.mongo.connection.db;
     if (!db) throw new Error('MongoDB is not connected');
+    const notifications = new RedisNotificationChannel({ redis: this.redis.duplicate('agenda-notify') });
+    // The channel re-emits its Redis client's errors; unheard, an EventEmitter 'error' would
+    // crash the process whenever Redis goes away. Agenda keeps polling MongoDB meanwhile.
+    notifications.on('error', (error: Error) => this.logger.warn('scheduler notifications unavailable', { error: error.message }));
     const agenda = new Agenda({
       backend: new MongoBackend({ mongo: db, collection: 'agendaJobs' }),
-      notificationChannel: new RedisNotificationChannel({ redis: this.redis.duplicate('agenda-notify') }),
+      notificationChannel: notifications,
       name: `flowgate-${process.pid}`,
       processEvery: this.config.scheduler.processEveryMs,
       defaultLockLifetime: 10 * 60_000,

@@ -6,7 +6,7 @@ import { effectCount, ENGINE_PLUGINS, manualWorkflow, type ExecutionView } from 
 const auth = { authorization: 'Bearer role:manager', 'content-type': 'application/json' };
 
 describe('core/engine: a process killed mid-step', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
   let victim: ServerProcess | undefined;
   let survivor: TestServer | undefined;
   after(async () => {
@@ -19,7 +19,7 @@ describe('core/engine: a process killed mid-step', function () {
     victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...ENGINE_PLUGINS] });
     const workflow = manualWorkflow('crash-test', [
       { id: 'before', action: 'probe.record@1', input: { value: 'before' } },
-      { id: 'inflight', action: 'probe.slow@1', input: { ms: 3_000, value: 'inflight' } },
+      { id: 'inflight', action: 'probe.slow@1', input: { ms: 8_000, value: 'inflight' } },
       { id: 'after', action: 'probe.record@1', input: { value: 'after' } },
     ]);
     const created = await fetch(`${victim.url}/api/workflows`, { method: 'POST', headers: auth, body: JSON.stringify(workflow) });
@@ -36,13 +36,13 @@ describe('core/engine: a process killed mid-step', function () {
       const view = (await t.request<ExecutionView>('get', `/api/executions/${id}`, { as: 'viewer' })).body;
       // The in-flight step has done its effect but not finished: the worst moment to die.
       return view.currentStep === 'inflight' && (await effectCount(t, `${id}:inflight`)) === 1 ? view : null;
-    }, 10_000, 20);
+    }, 30_000, 20);
     await victim.kill('SIGKILL');
 
     const finished = await eventually(async () => {
       const view = (await t.request<ExecutionView>('get', `/api/executions/${execution.id}`, { as: 'viewer' })).body;
       return view.status === 'succeeded' ? view : null;
-    }, 20_000);
+    }, 40_000);
     assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status]), [['before', 'succeeded'], ['inflight', 'succeeded'], ['after', 'succeeded']]);
     assert.equal(await effectCount(t, `${execution.id}:before`), 1);
     assert.equal(await effectCount(t, `${execution.id}:inflight`), 1);

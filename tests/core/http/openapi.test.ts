@@ -3,7 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
 
 interface Operation { 'x-permission': string; 'x-plugin': string; operationId: string; parameters: Array<{ name: string; in: string }>; requestBody?: unknown; responses: Record<string, unknown> }
-interface Document { openapi: string; paths: Record<string, Record<string, Operation>> }
+interface Document { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { $id?: string }> } }
 
 describe('core/http/openapi', () => {
   let t: TestServer;
@@ -44,6 +44,15 @@ describe('core/http/openapi', () => {
     assert.equal(document.paths['/api/health']?.get?.responses['401'], undefined, 'public routes need no credentials');
     assert.equal(new Set(Object.values(document.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId))).size,
       t.server.contributions.routes.length, 'operation ids are unique');
+  });
+
+  it('defines a schema with an $id once, under components, and refers to it from every route that uses it', () => {
+    const text = JSON.stringify(document);
+    const ids = [...text.matchAll(/"\$id":"([^"]+)"/g)].map((match) => match[1]);
+    assert.ok(ids.length > 0, 'the workflow schema has an $id');
+    assert.equal(new Set(ids).size, ids.length);
+    const named = Object.entries(document.components.schemas).find(([, schema]) => schema.$id === ids[0])?.[0];
+    assert.ok(named && text.split(`"$ref":"#/components/schemas/${named}"`).length > 2, 'referenced from more than one place');
   });
 
   it('serves /docs, a page that reads the document', async () => {

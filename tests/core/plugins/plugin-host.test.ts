@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { createLogger } from '../../../core/logging/logger.js';
 import { CoreError } from '../../../core/index.js';
 import { startTestServer, type TestServerOptions } from '../../helpers/test-host.js';
 import { journal } from '../../fixtures/plugins/boot/recording.js';
@@ -39,6 +41,22 @@ describe('core/plugins/plugin-host', () => {
         await t.stop();
       }
       assert.deepEqual(journal, ['stop:gamma', 'stop:beta', 'stop:alpha']);
+    });
+
+    it('gives up on a plugin whose stop hangs (PLUGIN_STOP_TIMEOUT, logged) and stops the rest', async () => {
+      const stream = new PassThrough();
+      let logged = '';
+      stream.on('data', (chunk: Buffer) => { logged += chunk.toString(); });
+      const t = await startTestServer({
+        label: 'stophang', auth: false, plugins: [boot('alpha'), boot('beta'), boot('gamma')], pluginSettings: { beta: { fail: 'stop-hang' } },
+        config: { lifecycle: { startTimeoutMs: 5_000, stopTimeoutMs: 300 } }, logger: createLogger({ level: 'error', stream }),
+      });
+      journal.length = 0;
+      const started = Date.now();
+      await t.stop();
+      assert.ok(Date.now() - started < 5_000);
+      assert.deepEqual(journal, ['stop:gamma', 'stop:beta', 'stop:alpha']);
+      assert.match(logged, /Plugin beta did not stop within 300 ms/);
     });
 
     it('keeps stopping the others when one plugin fails to stop', async () => {
@@ -120,6 +138,21 @@ describe('core/plugins/plugin-host', () => {
       assert.match(error.message, /pluginSettings\.configured\.retries must be integer/);
       assert.match(error.message, /pluginSettings\.configured\.upstream\.url is required/);
     });
+
+    const clashes: Array<[string, string, RegExp]> = [
+      ['route', 'PLUGIN_DUPLICATE_ROUTE', /Route GET \/api\/health is served by both core and clash/],
+      ['permission', 'PERMISSION_UNKNOWN', /Route GET \/api\/clash of clash needs nobody:grants, which no plugin grants/],
+      ['grant', 'PERMISSION_CONFLICT', /Permission plugins:read is granted to viewer by core and to admin by clash/],
+      ['topic', 'PLUGIN_DUPLICATE_TOPIC', /Topic greetings is contributed twice \(by hello and clash\)/],
+      ['authenticator', 'PLUGIN_DUPLICATE_AUTHENTICATOR', /Plugins static-auth and clash both provide the authenticator/],
+    ];
+    for (const [kind, code, message] of clashes) {
+      it(`${code} when a plugin's ${kind} clashes with what is already there`, async () => {
+        const error = await bootError({ auth: true, plugins: ['hello', boot('clash')], pluginSettings: { clash: { kind } } });
+        assert.equal(error.code, code);
+        assert.match(error.message, message);
+      });
+    }
 
     it('PLUGIN_REGISTER_FAILED when register() throws', async () => {
       const error = await bootError({ plugins: [boot('alpha'), boot('beta')], pluginSettings: { beta: { fail: 'register' } } });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Model } from 'mongoose';
-import { Scheduler } from '../../../core/index.js';
+import { CoreError, Scheduler } from '../../../core/index.js';
+import { freePort } from '../../../scripts/local-services.js';
 import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/core-probe/index.js';
 import { eventually, CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
 
@@ -75,5 +76,15 @@ describe('core/storage/mongo', () => {
     assert.equal(listed.length, 1);
     assert.equal(listed[0]?.nextRunAt?.getTime(), later.getTime() + 60_000);
     assert.equal(await scheduler.cancel('core-probe.hit', 'core-probe-later'), 1);
+  });
+
+  it('stops boot with MONGODB_UNAVAILABLE when the database cannot be reached, without showing its password', async () => {
+    const port = await freePort();
+    const error = await startTestServer({ label: 'nodb', plugins: [], mongodbUri: `mongodb://flowgate:db-password-123@127.0.0.1:${port}/nowhere`, config: { mongodb: { connectRetries: 0 } } })
+      .then(async (server) => { await server.stop(); return null; }, (failure: unknown) => failure);
+    assert.ok(error instanceof CoreError);
+    assert.equal(error.code, 'MONGODB_UNAVAILABLE');
+    assert.match(error.message, /after 1 attempts/);
+    assert.doesNotMatch(error.message, /db-password-123/);
   });
 });
