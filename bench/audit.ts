@@ -38,7 +38,7 @@ async function boot(database: string): Promise<FlowgateServer> {
     configDir: join(projectRoot, 'config'),
     env: { ...process.env, NODE_ENV: 'test', MONGODB_URI: uri.toString() },
     overrides: {
-      plugins: ['audit'], log: { level: 'error' }, scheduler: { enabled: false }, redis: { keyPrefix: `bench-${database}:` },
+      plugins: ['audit'], log: { level: 'silent' }, workflows: { watch: false }, scheduler: { enabled: false }, redis: { keyPrefix: `bench-${database}:` },
       pluginSettings: { audit: { pseudonymKey: 'p'.repeat(32), signingKey: SIGNING_KEY, sealDelayMs: 1000 } },
     },
   });

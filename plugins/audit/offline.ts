@@ -4,7 +4,6 @@
  * digests, once for entries) so memory stays flat whatever its size.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { verifyChain, type ChainDigest, type ChainEntry, type VerifyReport } from './chain.js';
 import type { ExportHeader } from './export.js';
 
@@ -22,12 +21,22 @@ function lastCsvField(line: string): string {
   return line.slice(start + 1, -1).replace(/""/g, '"');
 }
 
+/** Lines of a file, read no faster than they are consumed (readline would buffer ahead of a slow reader). */
+async function* lines(path: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const parts = (rest + (chunk as string)).split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) yield part.endsWith('\r') ? part.slice(0, -1) : part;
+  }
+  if (rest) yield rest;
+}
+
 /** Records of the file; with `only`, NDJSON lines of other kinds are skipped before parsing. */
 async function* records(path: string, only?: ExportRecord['type']): AsyncGenerator<ExportRecord> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   let csv: boolean | null = null;
   const marker = only ? `{"type":"${only}"` : '';
-  for await (const line of lines) {
+  for await (const line of lines(path)) {
     if (!line.trim()) continue;
     if (csv === false && marker && !line.startsWith(marker)) continue;
     if (csv === null) {
