@@ -51,7 +51,8 @@ export interface TestServer {
   mongodbUri: string;
   /** Sends a request; `as` picks a role's token from the static test authenticator. */
   request<T = unknown>(method: string, path: string, options?: { as?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResult<T>>;
-  socket(options?: { as?: string }): Promise<Socket>;
+  /** A connected client; `as` picks a static test role, `auth` sends other credentials (a real JWT or API key). */
+  socket(options?: { as?: string; auth?: { token?: string; apiKey?: string } }): Promise<Socket>;
   stop(): Promise<void>;
 }
 
@@ -86,8 +87,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       try { parsed = text ? JSON.parse(text) : undefined; } catch { /* not JSON: keep the text */ }
       return { status: response.status, headers: response.headers, body: parsed as T, text };
     },
-    async socket(opts: { as?: string } = {}) {
-      const socket = io(url, { transports: ['websocket'], auth: opts.as ? { token: `role:${opts.as}` } : {}, reconnection: false, forceNew: true });
+    async socket(opts: { as?: string; auth?: { token?: string; apiKey?: string } } = {}) {
+      const socket = io(url, { transports: ['websocket'], auth: opts.auth ?? (opts.as ? { token: `role:${opts.as}` } : {}), reconnection: false, forceNew: true });
       sockets.push(socket);
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());

@@ -8,7 +8,7 @@ import { projectRoot } from '../../../core/paths.js';
 import { uniqueDatabaseUri } from '../../helpers/test-host.js';
 
 describe('the shipped workflows', () => {
-  const config = () => loadConfig({ configDir: join(projectRoot, 'config'), env: { ...process.env, NODE_ENV: 'test', MONGODB_URI: uniqueDatabaseUri('shipped') }, overrides: { plugins: ['flow', 'http', 'schedule', 'hello'] } });
+  const config = () => loadConfig({ configDir: join(projectRoot, 'config'), env: { ...process.env, NODE_ENV: 'test', MONGODB_URI: uniqueDatabaseUri('shipped') }, overrides: { plugins: ['audit', 'flow', 'http', 'schedule', 'hello', 'whatsapp', 'consent'] } });
 
   it('are all valid (flowgate validate)', async () => {
     const lines: string[] = [];

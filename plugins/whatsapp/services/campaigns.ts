@@ -1,0 +1,172 @@
+/**
+ * Bulk sends. A campaign and one queued message per recipient are stored before anything is
+ * sent; the process holding the campaign's lease sends them, each claimed atomically, so a
+ * restart (or a crash, once the lease expires) resumes where it stopped and sends nobody twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { Types, type Model } from 'mongoose';
+import type { Logger } from 'winston';
+import { HttpError, inject, injectable, LoggerToken, Realtime } from '../../../core/index.js';
+import { WhatsappConfigToken, type WhatsappConfig } from '../config.js';
+import { Senders } from '../graph/senders.js';
+import { CampaignModel, type Campaign } from '../models/campaign.js';
+import { MessageModel, type Message, type TemplateContent } from '../models/message.js';
+import { Messenger } from './messenger.js';
+import { Outbox } from './outbox.js';
+
+export interface CampaignRequest {
+  name?: string;
+  from?: string;
+  text?: string;
+  template?: TemplateContent;
+  recipients: string[];
+}
+
+export interface CampaignProgress {
+  id: string;
+  name?: string;
+  state: Campaign['state'];
+  recipients: number;
+  counts: Record<string, number>;
+  done: number;
+}
+
+const FINISHED = ['accepted', 'sent', 'delivered', 'read', 'played', 'failed', 'denied', 'unknown', 'cancelled'];
+
+@injectable()
+export class Campaigns {
+  /** Identifies this process as a lease holder. */
+  private readonly owner = `${process.pid}:${randomUUID()}`;
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    @inject(CampaignModel.token) private readonly campaigns: Model<Campaign>,
+    @inject(MessageModel.token) private readonly messages: Model<Message>,
+    @inject(Messenger) private readonly messenger: Messenger,
+    @inject(Outbox) private readonly outbox: Outbox,
+    @inject(Senders) private readonly senders: Senders,
+    @inject(Realtime) private readonly realtime: Realtime,
+    @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
+    @inject(LoggerToken) private readonly logger: Logger,
+  ) {}
+
+  async create(request: CampaignRequest, createdBy?: string): Promise<{ campaign: Campaign; duplicates: string[] }> {
+    const sender = this.senders.resolve(request.from);
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+    const recipients: string[] = [];
+    for (const raw of request.recipients) {
+      const key = raw.replace(/[^\dA-Za-z.]/g, '');
+      if (seen.has(key)) duplicates.push(raw);
+      else { seen.add(key); recipients.push(raw); }
+    }
+    if (recipients.length > this.config.bulk.maxRecipients) {
+      throw new HttpError(422, 'WHATSAPP_TOO_MANY_RECIPIENTS', `A campaign takes at most ${this.config.bulk.maxRecipients} recipients`);
+    }
+    const members = recipients.map((to) => ({ to, messageId: new Types.ObjectId() }));
+    const campaign = (await this.campaigns.create({
+      name: request.name, phoneNumberId: sender.phoneNumberId, text: request.text, template: request.template, recipients: recipients.length, members,
+      state: 'running', leaseOwner: this.owner, leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs), createdBy, createdAt: new Date(),
+    })).toObject() as Campaign;
+    const id = String(campaign._id);
+    this.start(id);
+    return { campaign, duplicates };
+  }
+
+  async progress(id: string): Promise<CampaignProgress | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const campaign = await this.campaigns.findById(id).lean<Campaign>();
+    if (!campaign) return null;
+    const groups = await this.messages.aggregate<{ _id: string; n: number }>([{ $match: { campaignId: id } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
+    const counts = Object.fromEntries(groups.map((g) => [g._id, g.n]));
+    const done = groups.filter((g) => FINISHED.includes(g._id)).reduce((sum, g) => sum + g.n, 0);
+    return { id, ...(campaign.name ? { name: campaign.name } : {}), state: campaign.state, recipients: campaign.recipients, counts, done };
+  }
+
+  async recipients(id: string, limit: number, cursor?: string): Promise<Message[]> {
+    return this.messages.find({ campaignId: id, ...(cursor ? { _id: { $gt: cursor } } : {}) }).sort({ _id: 1 }).limit(limit).lean<Message[]>();
+  }
+
+  /** Takes over campaigns whose lease expired (their process stopped or died) and runs them here. */
+  async resumeOrphans(): Promise<number> {
+    let resumed = 0;
+    for (;;) {
+      if (this.stopping) return resumed;
+      const now = new Date();
+      const taken = await this.campaigns.findOneAndUpdate(
+        { state: 'running', leaseUntil: { $lt: now } },
+        { $set: { leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.config.bulk.leaseMs) } },
+        { returnDocument: 'after', lean: true },
+      ) as Campaign | null;
+      if (!taken) return resumed;
+      const id = String(taken._id);
+      // Claimed by a process that died mid-call: Meta may have the message, so it is not resent.
+      await this.messages.updateMany(
+        { campaignId: id, status: 'sending' },
+        { $set: { status: 'unknown', statusRank: 1, error: { code: 0, category: 'unknown', retryable: true, reason: 'The sending process stopped before Meta answered' } } },
+      );
+      this.logger.info('resuming whatsapp campaign', { campaignId: id });
+      this.start(id);
+      resumed++;
+    }
+  }
+
+  /** Stops sending after the calls in flight, and releases the leases so another process resumes at once. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.running.values());
+  }
+
+  private start(id: string): void {
+    if (this.running.has(id)) return;
+    const run = this.run(id)
+      .catch((error: Error) => { this.logger.error('whatsapp campaign runner failed', { campaignId: id, error: error.message }); })
+      .finally(() => this.running.delete(id));
+    this.running.set(id, run);
+  }
+
+  private async run(id: string): Promise<void> {
+    const campaign = await this.campaigns.findById(id).lean<Campaign>();
+    if (!campaign) return;
+    const batchSize = this.config.bulk.concurrency;
+    let lastProgress = 0;
+    for (let next = 0; next < campaign.members.length; next += batchSize) {
+      if (this.stopping) {
+        await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { leaseUntil: new Date(0) } });
+        return;
+      }
+      const renewed = await this.campaigns.findOneAndUpdate(
+        { _id: id, leaseOwner: this.owner, state: 'running' },
+        { $set: { leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs) } },
+        { lean: true },
+      );
+      if (!renewed) return; // cancelled, or taken over after our lease expired
+      await Promise.all(campaign.members.slice(next, next + batchSize).map((member) => this.sendMember(campaign, member)));
+      if (Date.now() - lastProgress > 1_000) {
+        lastProgress = Date.now();
+        await this.announce(id);
+      }
+    }
+    await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { state: 'completed', completedAt: new Date() } });
+    await this.announce(id);
+  }
+
+  /** Sends one recipient's message unless it was already sent; creates it first if a crash came before. */
+  private async sendMember(campaign: Campaign, member: Campaign['members'][number]): Promise<void> {
+    const id = String(campaign._id);
+    let message = await this.messenger.get(String(member.messageId));
+    if (!message) {
+      ({ message } = await this.messenger.store(
+        { to: member.to, from: campaign.phoneNumberId, text: campaign.text, template: campaign.template },
+        { id: member.messageId, idempotencyKey: `campaign:${id}:${member.to.replace(/[^\dA-Za-z.]/g, '')}`, origin: 'campaign', campaignId: id, createdBy: campaign.createdBy, status: 'queued' },
+      ));
+    }
+    if (message.status === 'queued') await this.outbox.sendStored(message._id);
+  }
+
+  private async announce(id: string): Promise<void> {
+    const progress = await this.progress(id);
+    if (progress) this.realtime.publish('messages', 'campaign.progress', { ...progress });
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Outbound messages. Every send is stored first under its idempotency key, then claimed
+ * atomically (queued/scheduled → sending) before the Graph API is called, so a repeated call,
+ * a retried workflow step or a second process never sends the same message twice. A send whose
+ * answer never came is `unknown`, not resent: the status webhooks (which echo our id in
+ * `biz_opaque_callback_data`) settle it.
+ */
+import { Types, type Model } from 'mongoose';
+import { HttpError, inject, injectable, Realtime } from '../../../core/index.js';
+import type { OutboundPayload } from '../graph/graph-client.js';
+import { Senders } from '../graph/senders.js';
+import { ContactModel, type Contact } from '../models/contact.js';
+import { MessageModel, STATUS_RANK, type Message, type MessageStatus, type TemplateContent } from '../models/message.js';
+import { toMessageView } from '../views.js';
+import { MarketingPreferences } from './marketing-preferences.js';
+import { MessageKeys } from './message-keys.js';
+
+export interface OutboundRequest {
+  /** Phone number (any format with country code) or a business-scoped user id (`CC.xxx`). */
+  to: string;
+  from?: string;
+  text?: string;
+  previewUrl?: boolean;
+  template?: TemplateContent;
+  /** Reply buttons (up to 3): sent as an interactive message with `text` as its body. */
+  buttons?: Array<{ id: string; title: string }>;
+  /** The wamid being answered. */
+  replyTo?: string;
+}
+
+export interface StoreOptions {
+  /** Id for the new message (campaigns assign them up front). */
+  id?: Types.ObjectId;
+  idempotencyKey: string;
+  origin: Message['origin'];
+  status?: 'queued' | 'scheduled' | 'denied';
+  campaignId?: string;
+  scheduledFor?: Date;
+  createdBy?: string;
+  policyDecisions?: Message['policyDecisions'];
+}
+
+const DUPLICATE_KEY = 11000;
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
+export const CLAIMABLE: MessageStatus[] = ['queued', 'scheduled'];
+
+@injectable()
+export class Messenger {
+  constructor(
+    @inject(MessageModel.token) private readonly messages: Model<Message>,
+    @inject(ContactModel.token) private readonly contacts: Model<Contact>,
+    @inject(Senders) private readonly senders: Senders,
+    @inject(Realtime) private readonly realtime: Realtime,
+    @inject(MarketingPreferences) private readonly preferences: MarketingPreferences,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
+  ) {}
+
+  /** Stores the message under its key; returns the earlier one when the key was used before. */
+  async store(request: OutboundRequest, options: StoreOptions): Promise<{ message: Message; created: boolean }> {
+    const existing = await this.keys.byIdempotencyKey(options.idempotencyKey);
+    if (existing) return { message: existing, created: false };
+    const sender = this.senders.resolve(request.from);
+    const isUserId = BSUID.test(request.to);
+    const phone = isUserId ? undefined : request.to.replace(/\D/g, '');
+    const contact = await this.contacts.findById(isUserId ? `bsuid:${request.to}` : `wa:${phone}`).lean<Contact>();
+    const status = options.status ?? 'queued';
+    const now = new Date();
+    const doc: Omit<Message, '_id'> & { _id?: Types.ObjectId } = {
+      ...(options.id ? { _id: options.id } : {}),
+      direction: 'outbound', idempotencyKey: options.idempotencyKey, phoneNumberId: sender.phoneNumberId,
+      contactId: contact?._id, phone: phone ?? contact?.waId, userId: isUserId ? request.to : contact?.userId,
+      type: request.template ? 'template' : request.buttons ? 'interactive' : 'text',
+      text: request.text, template: request.template,
+      interactive: request.buttons ? { buttons: request.buttons } : undefined,
+      context: request.replyTo ? { messageId: request.replyTo } : undefined,
+      status, statusRank: STATUS_RANK[status] ?? 0, timeline: [{ status, at: now, source: 'flowgate' }],
+      attempts: 0, policyDecisions: options.policyDecisions ?? [], origin: options.origin, campaignId: options.campaignId,
+      scheduledFor: options.scheduledFor, createdBy: options.createdBy, createdAt: now, updatedAt: now,
+      ...(request.previewUrl !== undefined ? { content: { previewUrl: request.previewUrl } } : {}),
+    };
+    try {
+      const created = await this.messages.create(doc);
+      const message = created.toObject() as Message;
+      await this.keys.remember(`key:${options.idempotencyKey}`, String(message._id));
+      this.realtime.publish('messages', 'message.created', toMessageView(message));
+      return { message, created: true };
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      const raced = await this.messages.findOne({ idempotencyKey: options.idempotencyKey }).lean<Message>();
+      if (!raced) throw error;
+      return { message: raced, created: false };
+    }
+  }
+
+  async get(id: string): Promise<Message | null> {
+    return Types.ObjectId.isValid(id) ? this.messages.findById(id).lean<Message>() : null;
+  }
+
+  /**
+   * Sends a stored message if it is still waiting (queued or scheduled). Whoever claims it sends
+   * it; everyone else gets the message as it stands. Never throws for provider errors: they are
+   * recorded on the message.
+   */
+  async dispatch(id: Types.ObjectId | string, signal?: AbortSignal): Promise<Message> {
+    const now = new Date();
+    const claimed = await this.messages.findOneAndUpdate(
+      { _id: id, status: { $in: CLAIMABLE } },
+      { $set: { status: 'sending', statusRank: STATUS_RANK.sending, updatedAt: now }, $inc: { attempts: 1 }, $push: { timeline: { status: 'sending', at: now, source: 'flowgate' } } },
+      { returnDocument: 'after', lean: true },
+    ) as Message | null;
+    if (!claimed) {
+      const current = await this.messages.findById(id).lean<Message>();
+      if (!current) throw new Error(`message ${String(id)} vanished`);
+      return current;
+    }
+    const sender = this.senders.resolve(claimed.phoneNumberId);
+    const recipient = claimed.phone ? { to: `+${claimed.phone}` } : { recipient: claimed.userId };
+    const result = await sender.client.send(buildPayload(claimed), { ...recipient, replyTo: claimed.context?.messageId, callbackData: String(claimed._id), signal });
+    const at = new Date();
+    if (result.ok) {
+      await this.keys.remember(`wamid:${result.value.providerMessageId}`, String(claimed._id));
+      await this.messages.findOneAndUpdate({ _id: claimed._id }, {
+        $set: { providerMessageId: result.value.providerMessageId, updatedAt: at },
+        $unset: { error: 1 },
+        $push: { timeline: { status: 'accepted', at, source: 'api', ...(result.value.messageStatus ? { pricing: { message_status: result.value.messageStatus } } : {}) } },
+      });
+      // A fast status webhook may already have moved it past `accepted`.
+      await this.messages.findOneAndUpdate({ _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
+    } else {
+      const status = result.outcome === 'unknown' ? 'unknown' : 'failed';
+      await this.messages.findOneAndUpdate({ _id: claimed._id, status: 'sending' }, {
+        $set: { status, statusRank: STATUS_RANK[status], error: result.error, updatedAt: at, ...(status === 'failed' ? { failedAt: at } : {}) },
+        $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
+      });
+      if (result.error.code === 131050 && claimed.contactId) {
+        await this.preferences.record({ contactId: claimed.contactId, ...(claimed.phone ? { waId: claimed.phone } : {}), phoneNumberId: claimed.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(claimed._id) });
+      }
+    }
+    const after = await this.messages.findById(claimed._id).lean<Message>() as Message;
+    this.realtime.publish('messages', result.ok ? 'message.sent' : 'message.failed', toMessageView(after));
+    return after;
+  }
+
+  /**
+   * Puts a failed or unknown message back in the queue for another attempt, returning false when
+   * it is in another state. `unknown` may have reached the user: the caller chose to resend.
+   */
+  async requeue(id: Types.ObjectId | string, scheduledFor?: Date): Promise<Message | null> {
+    const now = new Date();
+    const status = scheduledFor ? 'scheduled' : 'queued';
+    return this.messages.findOneAndUpdate(
+      { _id: id, direction: 'outbound', status: { $in: ['failed', 'unknown'] } },
+      { $set: { status, statusRank: 0, updatedAt: now, ...(scheduledFor ? { scheduledFor } : {}) }, $push: { timeline: { status, at: now, source: 'flowgate' } } },
+      { returnDocument: 'after', lean: true },
+    ) as Promise<Message | null>;
+  }
+
+  /** Cancels a message that has not been claimed for sending yet. */
+  async cancel(id: string): Promise<Message> {
+    const now = new Date();
+    const cancelled = await this.messages.findOneAndUpdate(
+      { _id: id, direction: 'outbound', status: { $in: CLAIMABLE } },
+      { $set: { status: 'cancelled', updatedAt: now }, $push: { timeline: { status: 'cancelled', at: now, source: 'flowgate' } } },
+      { returnDocument: 'after', lean: true },
+    ) as Message | null;
+    if (cancelled) {
+      this.realtime.publish('messages', 'message.updated', toMessageView(cancelled));
+      return cancelled;
+    }
+    const current = await this.get(id);
+    if (!current) throw new HttpError(404, 'NOT_FOUND', `Message ${JSON.stringify(id)} was not found`);
+    throw new HttpError(409, 'WHATSAPP_NOT_CANCELLABLE', `Message is ${current.status}; only queued or scheduled messages can be cancelled`, { status: current.status });
+  }
+
+  /** Marks an inbound message read once; a repeated call changes nothing. */
+  async markRead(providerMessageId: string, signal?: AbortSignal): Promise<{ marked: boolean; message: Message }> {
+    const inbound = await this.keys.byProviderId(providerMessageId);
+    if (!inbound || inbound.direction !== 'inbound') throw new HttpError(404, 'NOT_FOUND', `No inbound message ${providerMessageId}`);
+    if (inbound.readMarkedAt) return { marked: false, message: inbound };
+    const result = await this.senders.resolve(inbound.phoneNumberId).client.markRead(providerMessageId, signal);
+    if (!result.ok) throw Object.assign(new Error(result.error.reason), { providerError: result.error });
+    const after = await this.messages.findOneAndUpdate({ _id: inbound._id }, { $set: { readMarkedAt: new Date() } }, { returnDocument: 'after', lean: true }) as Message;
+    return { marked: true, message: after };
+  }
+}
+
+export function buildPayload(message: Pick<Message, 'type' | 'text' | 'template' | 'interactive' | 'content'>): OutboundPayload {
+  if (message.template) {
+    const { name, language, variables, components } = message.template;
+    const body = Array.isArray(variables)
+      ? variables.map((text) => ({ type: 'text', text }))
+      : variables ? Object.entries(variables).map(([parameterName, text]) => ({ type: 'text', parameter_name: parameterName, text })) : [];
+    const all = [...(components ?? []), ...(body.length ? [{ type: 'body', parameters: body }] : [])];
+    return { type: 'template', template: { name, language: { code: language }, ...(all.length ? { components: all } : {}) } };
+  }
+  const buttons = (message.interactive as { buttons?: Array<{ id: string; title: string }> } | undefined)?.buttons;
+  if (buttons) {
+    return {
+      type: 'interactive',
+      interactive: { type: 'button', body: { text: message.text ?? '' }, action: { buttons: buttons.map((b) => ({ type: 'reply', reply: { id: b.id, title: b.title } })) } },
+    };
+  }
+  const previewUrl = (message.content as { previewUrl?: boolean } | undefined)?.previewUrl;
+  return { type: 'text', text: { body: message.text ?? '', ...(previewUrl !== undefined ? { preview_url: previewUrl } : {}) } };
+}

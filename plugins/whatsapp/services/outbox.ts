@@ -1,0 +1,102 @@
+/**
+ * Sends that do not come from a workflow (API, schedule, campaign, retry): the send policies
+ * decide first, then the message is stored and sent, stored as denied with the deciding policy,
+ * or parked until a deferral ends. Workflow steps are guarded by the engine instead.
+ */
+import type { Model, Types } from 'mongoose';
+import { inject, injectable, Scheduler } from '../../../core/index.js';
+import { MessageModel, type Message, type PolicyDecision } from '../models/message.js';
+import { MessageKeys } from './message-keys.js';
+import { Messenger, type OutboundRequest } from './messenger.js';
+import { SendPolicies } from './send-policies.js';
+
+export const SEND_STORED_JOB = 'whatsapp.send-stored';
+
+export type SendOutcome =
+  | { kind: 'existing'; message: Message }
+  | { kind: 'denied'; message: Message; decision: PolicyDecision }
+  | { kind: 'deferred'; message: Message; decision: PolicyDecision }
+  | { kind: 'dispatched'; message: Message };
+
+@injectable()
+export class Outbox {
+  constructor(
+    @inject(Messenger) private readonly messenger: Messenger,
+    @inject(SendPolicies) private readonly policies: SendPolicies,
+    @inject(Scheduler) private readonly scheduler: Scheduler,
+    @inject(MessageModel.token) private readonly messages: Model<Message>,
+    @inject(MessageKeys) private readonly keys: MessageKeys,
+  ) {}
+
+  /** Runs the policies and sends now, unless the key was used before (then nothing is sent). */
+  async send(request: OutboundRequest, options: { idempotencyKey: string; origin: Message['origin']; createdBy?: string }): Promise<SendOutcome> {
+    const previous = await this.keys.byIdempotencyKey(options.idempotencyKey);
+    if (previous) return { kind: 'existing', message: previous };
+    const { verdict, decisions } = await this.policies.evaluate(policyInput(request), { key: options.idempotencyKey });
+    if (verdict.decision === 'deny') {
+      const { message } = await this.messenger.store(request, { ...options, status: 'denied', policyDecisions: decisions });
+      return { kind: 'denied', message, decision: decisions.find((d) => d.decision === 'deny') as PolicyDecision };
+    }
+    if (verdict.decision === 'defer') {
+      const { message, created } = await this.messenger.store(request, { ...options, status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions });
+      if (created) await this.scheduleStored(message._id, verdict.until);
+      return { kind: 'deferred', message, decision: decisions.filter((d) => d.decision === 'defer').sort((a, b) => Number(b.until) - Number(a.until))[0] as PolicyDecision };
+    }
+    const { message, created } = await this.messenger.store(request, { ...options, status: 'queued', policyDecisions: decisions });
+    if (!created) return { kind: 'existing', message };
+    return { kind: 'dispatched', message: await this.messenger.dispatch(message._id) };
+  }
+
+  /** Stores a message to be sent at `at`; the policies run then, not now. */
+  async schedule(request: OutboundRequest, at: Date, options: { idempotencyKey: string; createdBy?: string }): Promise<{ message: Message; created: boolean }> {
+    const stored = await this.messenger.store(request, { ...options, origin: 'schedule', status: 'scheduled', scheduledFor: at });
+    if (stored.created) await this.scheduleStored(stored.message._id, at);
+    return stored;
+  }
+
+  async scheduleStored(id: Types.ObjectId | string, at: Date): Promise<void> {
+    await this.scheduler.at(at, SEND_STORED_JOB, { messageId: String(id) }, String(id));
+  }
+
+  /**
+   * Sends a stored queued/scheduled message after running the policies again (a schedule, a
+   * deferral or a retry may find a closed window). Returns the message as it stands after.
+   */
+  async sendStored(id: Types.ObjectId | string): Promise<Message | null> {
+    const message = await this.messages.findById(id).lean<Message>();
+    if (!message || (message.status !== 'scheduled' && message.status !== 'queued')) return message;
+    const { verdict, decisions } = await this.policies.evaluate(policyInput(messageRequest(message)), { key: message.idempotencyKey });
+    if (verdict.decision === 'deny') {
+      return this.messages.findOneAndUpdate(
+        { _id: message._id, status: message.status },
+        { $set: { status: 'denied', policyDecisions: decisions, updatedAt: new Date() }, $push: { timeline: { status: 'denied', at: new Date(), source: 'flowgate' } } },
+        { returnDocument: 'after', lean: true },
+      ) as Promise<Message | null>;
+    }
+    if (verdict.decision === 'defer') {
+      await this.messages.findOneAndUpdate({ _id: message._id }, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions } });
+      await this.scheduleStored(message._id, verdict.until);
+      return this.messages.findById(message._id).lean<Message>();
+    }
+    return this.messenger.dispatch(message._id);
+  }
+
+  /** Cancels a queued or scheduled message and its pending job. */
+  async cancel(id: string): Promise<Message> {
+    const message = await this.messenger.cancel(id);
+    await this.scheduler.cancel(SEND_STORED_JOB, id);
+    return message;
+  }
+}
+
+/** What the policies see: the same shape as the `whatsapp.send@1` input. */
+export function policyInput(request: OutboundRequest): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined));
+}
+
+export function messageRequest(message: Message): OutboundRequest {
+  return {
+    to: message.phone ?? message.userId ?? '', from: message.phoneNumberId, text: message.text, template: message.template,
+    buttons: (message.interactive as { buttons?: OutboundRequest['buttons'] } | undefined)?.buttons, replyTo: message.context?.messageId,
+  };
+}

@@ -1,0 +1,51 @@
+import type { Logger } from 'winston';
+import { inject, injectable, LoggerToken, type PluginLifecycle } from '../../core/index.js';
+import { WhatsappConfigToken, type WhatsappConfig } from './config.js';
+import { Senders } from './graph/senders.js';
+import { Campaigns } from './services/campaigns.js';
+import { InboundProcessor } from './services/inbound-processor.js';
+
+/**
+ * At start: resume campaigns and webhook updates a
+ * stopped process left behind, and keep sweeping for those of crashed processes. At stop:
+ * finish the calls in flight and hand campaigns back.
+ */
+@injectable()
+export class WhatsappLifecycle implements PluginLifecycle {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> = Promise.resolve();
+
+  constructor(
+    @inject(Campaigns) private readonly campaigns: Campaigns,
+    @inject(InboundProcessor) private readonly inbound: InboundProcessor,
+    @inject(Senders) private readonly senders: Senders,
+    @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
+    @inject(LoggerToken) private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (!this.config.appSecret) this.logger.warn('WHATSAPP_APP_SECRET is not set: the webhook refuses every POST');
+    if (this.senders.list().length === 0) this.logger.warn('no WhatsApp sender is configured: sending is unavailable');
+    await this.sweep(0);
+    const every = Math.min(this.config.webhook.sweepEveryMs, this.config.bulk.leaseMs);
+    this.timer = setInterval(() => { this.sweeping = this.sweep(5_000); }, every);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.sweeping;
+    await this.campaigns.stop();
+    await this.inbound.drain();
+    this.senders.close();
+  }
+
+  private async sweep(updatesOlderThanMs: number): Promise<void> {
+    try {
+      await this.campaigns.resumeOrphans();
+      await this.inbound.sweep(updatesOlderThanMs);
+    } catch (error) {
+      this.logger.error('whatsapp sweep failed', { error: (error as Error).message });
+    }
+  }
+}
