@@ -126,9 +126,18 @@ async function main(): Promise<void> {
   await server.get(WorkflowEngine).registry.store(workflow as never, { source: 'api', actor: 'bench' });
   const engine: Array<{ seconds: number; writes: number }> = [];
   const hand: Array<{ seconds: number; writes: number }> = [];
+  const mongo = server.get(MongoConnection);
+  // FerretDB's writes slow down as a collection grows, so every run starts from empty collections
+  // on both sides; otherwise later runs would measure the previous runs' leftovers.
+  const emptyCollections = async () => {
+    for (const name of ['executions', 'workflowevents', 'bench_events', 'bench_executions']) await mongo.connection.db?.collection(name).deleteMany({});
+  };
   for (let run = 0; run < RUNS; run++) {
+    await emptyCollections();
     engine.push(await engineRun(server, run));
+    await emptyCollections();
     hand.push(await handwrittenRun(server, run));
+    console.error(`run ${run + 1}/${RUNS}: engine ${(EXECUTIONS / (engine.at(-1)?.seconds ?? 1)).toFixed(1)}/s, hand-written ${(EXECUTIONS / (hand.at(-1)?.seconds ?? 1)).toFixed(1)}/s`);
   }
   await server.stop();
   const engineRate = median(engine.map((r) => EXECUTIONS / r.seconds));

@@ -130,7 +130,8 @@ const eventSchema = new Schema<WorkflowEventRecord>({
   dispatched: { type: Boolean, required: true },
   executionCount: { type: Number, required: true, default: 0 },
 }, { versionKey: false });
-eventSchema.index({ type: 1, sourceId: 1 }, { unique: true });
+// No unique index on (type, sourceId): the _id is derived from both, and FerretDB v1 checks a
+// secondary unique index by scanning, which made every insert slower as the collection grew.
 eventSchema.index({ dispatched: 1, receivedAt: 1 });
 
 const decisionSchema = new Schema<PolicyDecisionRecord>({ policy: String, decision: String, code: String, reason: String, until: Date }, { _id: false });
@@ -162,7 +163,7 @@ const executionSchema = new Schema<ExecutionRecord>({
   updatedAt: { type: Date, required: true },
   finishedAt: { type: Date, default: null },
 }, { versionKey: false });
-executionSchema.index({ eventId: 1, workflowId: 1 }, { unique: true });
+executionSchema.index({ eventId: 1 });
 executionSchema.index({ status: 1, 'lease.until': 1 });
 executionSchema.index({ status: 1, wakeAt: 1 });
 executionSchema.index({ workflowId: 1, createdAt: -1 });

@@ -76,6 +76,7 @@ export class WorkflowEngine implements WorkflowEvents {
   private readonly activations = new Map<string, { version: number; dispose: Dispose }>();
   private readonly counters;
   private due: DueIndex | null = null;
+  private sweeping: Promise<void> | null = null;
   private sweepSoon: NodeJS.Timeout | null = null;
 
   constructor(
@@ -197,6 +198,7 @@ export class WorkflowEngine implements WorkflowEvents {
     this.accepting = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     if (this.sweepSoon) clearTimeout(this.sweepSoon);
+    await this.sweeping?.catch(() => undefined);
     await Promise.allSettled([...this.dispatching]);
     for (const { controller } of this.inFlight.values()) controller.abort(new Error('shutting down'));
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
@@ -417,6 +419,12 @@ export class WorkflowEngine implements WorkflowEvents {
    * re-checked by `_id` in MongoDB, which stays the record.
    */
   async sweep(): Promise<void> {
+    // One sweep at a time per process; stop() waits for the one in progress.
+    this.sweeping ??= this.sweepOnce().finally(() => { this.sweeping = null; });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(): Promise<void> {
     if (!this.accepting || !this.due) return;
     const now = this.clock.now();
     for (const id of await this.dueIndex.pastDeadline(now, 100)) {
