@@ -3,7 +3,7 @@ import { AuditLog } from './audit-log.js';
 import { AuditConfigToken, type AuditConfig } from './config.js';
 
 /**
- * Records every answered mutating API call, keeps the sequence counter ahead of stored entries,
+ * Records every answered mutating API call and every reported activity, keeps the sequence counter ahead of stored entries,
  * and schedules sealing and retention once across all processes.
  */
 @injectable()
@@ -22,12 +22,29 @@ export class AuditLifecycle implements PluginLifecycle {
     await this.log.resyncSequence();
     this.running = true;
     this.events.on('api.request', (event) => this.recordApiCall(event));
+    this.events.on('activity', (event) => this.recordActivity(event));
     await this.scheduler.every(this.config.sealEvery, 'audit.seal', {}, { key: 'audit.seal' });
     await this.scheduler.every(this.config.pruneEvery, 'audit.prune', {}, { key: 'audit.prune' });
   }
 
   async stop(): Promise<void> {
     this.running = false;
+  }
+
+  /** Things done outside a request or after it (a scheduled backup, a restore from the CLI). */
+  private async recordActivity(event: CoreEventMap['activity']): Promise<void> {
+    if (!this.running) return;
+    try {
+      await this.log.record({
+        // No principal means the system acted on its own (a scheduled job), not an anonymous caller.
+        actor: event.actor ? this.log.actorOf(event.actor) : { kind: 'system', id: 'flowgate' },
+        action: event.action,
+        resource: event.resource,
+        after: { outcome: event.outcome, ...(event.details ? { details: this.log.scrubbed(event.details) } : {}) },
+      });
+    } catch (error) {
+      this.logger.error('audit entry for an activity was not written', { action: event.action, error: (error as Error).message });
+    }
   }
 
   private async recordApiCall(event: CoreEventMap['api.request']): Promise<void> {
