@@ -8,7 +8,7 @@ export { PolicyEvaluator, type PolicyOutcome } from './engine/policy-evaluator.j
 export { EngineClock } from './engine/clock.js';
 export { redact } from './logging/logger.js';
 export { defineModel, MongoConnection } from './storage/mongo.js';
-export { RedisConnection } from './storage/redis.js';
+export { RedisConnection, type RedisLock } from './storage/redis.js';
 export { Scheduler, type ScheduledJob } from './scheduling/scheduler.js';
 export { Realtime } from './realtime/realtime.js';
 export { CoreEvents, type CoreEventMap } from './events/core-events.js';

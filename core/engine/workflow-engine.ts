@@ -354,9 +354,8 @@ export class WorkflowEngine implements WorkflowEvents {
    */
   async resume(executionId: string): Promise<boolean> {
     if (!this.accepting || this.inFlight.has(executionId)) return false;
-    const lockKey = `${this.redis.keyPrefix}engine.claim:${executionId}`;
-    const locked = await this.redis.client.set(lockKey, this.owner, 'PX', 10_000, 'NX');
-    if (!locked) return false;
+    const lock = await this.redis.tryLock(`engine.claim:${executionId}`, 10_000);
+    if (!lock) return false;
     let claimed: ExecutionRecord | null;
     const now = this.clock.now();
     try {
@@ -373,7 +372,7 @@ export class WorkflowEngine implements WorkflowEvents {
         { returnDocument: 'after', lean: true },
       );
     } finally {
-      await this.redis.client.del(lockKey);
+      await lock.release();
     }
     if (!claimed) return false;
     await this.dueIndex.executionDue(executionId, claimed.lease?.until ?? now);

@@ -2,11 +2,19 @@
  * The shared ioredis client. Commands queue while Redis is away and fail after a bounded number
  * of retries per request, so a Redis outage turns into errors callers can handle, not a hang.
  */
+import { randomUUID } from 'node:crypto';
 import { inject, injectable } from 'inversify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
+
+/** A short lock held in Redis; released only by its holder (a late release never frees someone else's). */
+export interface RedisLock {
+  release(): Promise<void>;
+}
+
+const RELEASE_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 @injectable()
 export class RedisConnection {
@@ -49,6 +57,18 @@ export class RedisConnection {
 
   get keyPrefix(): string {
     return this.config.redis.keyPrefix;
+  }
+
+  /**
+   * Takes the lock `name` (prefixed) for at most `holdMs`, or returns null when another holder
+   * has it. Used where MongoDB-protocol storage cannot serialise a change on its own (FerretDB v1
+   * does not isolate concurrent conditional updates).
+   */
+  async tryLock(name: string, holdMs: number): Promise<RedisLock | null> {
+    const key = `${this.keyPrefix}${name}`;
+    const token = randomUUID();
+    if (await this.client.set(key, token, 'PX', holdMs, 'NX') !== 'OK') return null;
+    return { release: async () => { await this.client.eval(RELEASE_IF_HELD, 1, key, token); } };
   }
 
   async connect(): Promise<void> {

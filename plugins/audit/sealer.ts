@@ -3,7 +3,6 @@
  * every entry it covers and the hash of the digest before it, and is signed. Run by the
  * `audit.seal` job; a Redis lock and the unique digest number keep two sealers from racing.
  */
-import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import { inject, injectable, Realtime, RedisConnection } from '../../core/index.js';
 import { digestHash, entryHash, GENESIS_ANCHOR, signDigestHash, type ChainAnchor, type ChainEntry } from './chain.js';
@@ -11,8 +10,6 @@ import { AuditConfigToken, AuditKeysToken, type AuditConfig, type AuditKeys } fr
 import { AuditCheckpointModel, AuditDigestModel, type AuditCheckpoint, type AuditDigest } from './models/audit-digest.js';
 import { AuditEntryModel, type AuditEntry } from './models/audit-entry.js';
 import { AuditSequence } from './sequence.js';
-
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 @injectable()
 export class DigestSealer {
@@ -48,9 +45,8 @@ export class DigestSealer {
    * `maxEntriesPerDigest`. Returns how many digests it wrote (0 when another process holds the lock).
    */
   async seal(): Promise<number> {
-    const lockKey = `${this.redis.keyPrefix}audit:seal-lock`;
-    const token = randomUUID();
-    if (await this.redis.client.set(lockKey, token, 'PX', 120_000, 'NX') !== 'OK') return 0;
+    const lock = await this.redis.tryLock('audit:seal-lock', 120_000);
+    if (!lock) return 0;
     try {
       let written = 0;
       for (;;) {
@@ -60,7 +56,7 @@ export class DigestSealer {
         if (sealed.count < this.config.maxEntriesPerDigest) return written;
       }
     } finally {
-      await this.redis.client.eval(RELEASE_LOCK, 1, lockKey, token);
+      await lock.release();
     }
   }
 
