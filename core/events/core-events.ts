@@ -44,6 +44,21 @@ export interface CoreEventMap {
     outcome: 'succeeded' | 'failed';
     details?: Record<string, unknown>;
   };
+  /**
+   * A countable business fact (message sent, opt-out, sale recorded…) for whoever keeps figures.
+   * `id` is derived from what the fact is about (e.g. the message id and its status), so a fact
+   * reported twice, after a redelivered webhook or a resumed execution, is counted once.
+   */
+  'analytics': {
+    id: string;
+    /** `area.fact`, e.g. `message.delivered`, `consent.opted_out`, `sale.recorded`. */
+    type: string;
+    occurredAt: Date;
+    /** What a figure can be broken down by: phoneNumberId, workflowId, templateName, campaignId, agentId, currency… */
+    dimensions: Record<string, string>;
+    /** A quantity to sum besides the count, e.g. a sale's amount in minor units. */
+    value?: number;
+  };
 }
 
 @injectable()
