@@ -10,6 +10,7 @@ import { CoreError } from './errors.js';
 import type { CommandIO } from './plugin-api.js';
 import type { FlowgateConfig } from './config/config-schema.js';
 import { createHttpApp } from './http/http-app.js';
+import { RequestLimiter } from './http/request-limits.js';
 import { buildOpenApi, type OpenApiDocument } from './http/openapi.js';
 import { platformRoutes } from './http/platform-routes.js';
 import { createLogger } from './logging/logger.js';
@@ -137,6 +138,8 @@ export class FlowgateServer {
       metrics: this.get(Metrics),
       routes: this.contributions.routes,
       onMutation: (event) => this.get(CoreEvents).emit('api.request', event),
+      storageReady: () => this.get(MongoConnection).ready,
+      limiter: this.requestLimiter(),
     });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -146,6 +149,12 @@ export class FlowgateServer {
       server.listen(this.config.http.port, this.config.http.host, () => { server.off('error', reject); resolve(); });
     });
     this.http = server;
+  }
+
+  private requestLimiter(): RequestLimiter | null {
+    const settings = this.config.http.rateLimit;
+    if (settings.perIp === 0 && settings.perCredential === 0) return null;
+    return new RequestLimiter(settings, () => this.get(RedisConnection), this.logger);
   }
 
   get url(): string {

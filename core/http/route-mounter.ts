@@ -11,6 +11,7 @@ import type { ApiRequest, Authenticator, JsonSchema, Principal, RouteDefinition 
 import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
 import type { CoreEventMap } from '../events/core-events.js';
 import { redact } from '../logging/logger.js';
+import type { RequestLimiter } from './request-limits.js';
 
 export interface MountOptions {
   bodyLimit: string;
@@ -18,6 +19,18 @@ export interface MountOptions {
   authenticator: () => Authenticator | null;
   /** Told about every answered mutating request (the audit plugin listens). */
   onMutation: (event: CoreEventMap['api.request']) => void;
+  /** False while the database is known to be unreachable: routes that need it answer 503 at once. */
+  storageReady: () => boolean;
+  limiter: RequestLimiter | null;
+}
+
+/** What a caller is told to wait before retrying while the database is unreachable. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 with Retry-After: webhook senders (Meta) and well-behaved clients deliver again later. */
+export function storageUnavailable(): HttpError {
+  return new HttpError(503, 'STORAGE_UNAVAILABLE', 'The database cannot be reached; nothing was stored. Retry later',
+    { retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS }, { 'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS) });
 }
 
 type RequestWithState = Request & { rawBody?: Buffer; requestId: string; log: Logger; principal?: Principal | null };
@@ -63,10 +76,16 @@ export class RouteMounter {
     if (route.method !== 'get' && route.method !== 'delete') {
       handlers.push(this.bodyParser(route));
     }
+    // Public reads (probes, the OpenAPI document, webhook handshakes) need no database; everything
+    // else authenticates against it or writes to it.
+    const needsStorage = !(route.method === 'get' && route.permission === 'public');
     handlers.push(async (req, res, next) => {
       const request = req as RequestWithState;
       try {
+        // Fail fast rather than queue behind the driver's reconnect: a webhook sender waits for no one.
+        if (needsStorage && !this.options.storageReady()) throw storageUnavailable();
         request.principal = await this.authorize(route, request);
+        if (request.principal && this.options.limiter) await this.options.limiter.checkPrincipal(request.principal);
         const params = validate(validators.params, { ...req.params }, 'params');
         const query = validate(validators.query, { ...(req.query as Record<string, unknown>) }, 'query');
         if (route.body && req.body === undefined) {
