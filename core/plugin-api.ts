@@ -227,7 +227,12 @@ export interface RouteDefinition {
   readonly query?: JsonSchema;
   readonly body?: JsonSchema;
   /** Response schemas by status; 2xx responses are checked against them when configured. */
-  readonly responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  readonly responses: Record<number, {
+    description: string;
+    schema?: JsonSchema;
+    /** Media type of the body (default JSON); a list when a query picks one, e.g. NDJSON or CSV. */
+    contentType?: string | readonly string[];
+  }>;
   /** Keep the raw bytes of the body (webhook signatures). */
   readonly rawBody?: boolean;
   /** Body size limit for this route, e.g. `3mb`; defaults to config http.bodyLimit. */

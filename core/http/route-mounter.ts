@@ -68,7 +68,7 @@ export class RouteMounter {
     };
     const responses = new Map<number, ValidateFunction>();
     for (const [status, response] of Object.entries(route.responses)) {
-      if (response.schema && (!response.contentType || response.contentType === 'application/json')) {
+      if (response.schema && (!response.contentType || [response.contentType].flat().includes('application/json'))) {
         responses.set(Number(status), this.responseSchemas.get(response.schema));
       }
     }
