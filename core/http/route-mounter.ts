@@ -35,6 +35,8 @@ export function storageUnavailable(): HttpError {
 
 type RequestWithState = Request & { rawBody?: Buffer; requestId: string; log: Logger; principal?: Principal | null };
 
+const NO_QUERY: JsonSchema = { type: 'object', additionalProperties: false };
+
 /** Keys that could reach a prototype or act as a query operator once stored. */
 const FORBIDDEN_KEY = /^(__proto__|constructor|prototype)$|^\$(?!schema$)/;
 
@@ -63,7 +65,9 @@ export class RouteMounter {
   mount(router: Router, route: RouteDefinition): void {
     const validators = {
       params: route.params ? this.requestSchemas.get(route.params) : null,
-      query: route.query ? this.querySchemas.get(route.query) : null,
+      // A route that declares no query takes none (unknown fields are refused, as in bodies);
+      // public reads such as probes may get cache-busting parameters and ignore them.
+      query: route.query ? this.querySchemas.get(route.query) : route.method === 'get' && route.permission === 'public' ? null : this.querySchemas.get(NO_QUERY),
       body: route.body ? this.requestSchemas.get(route.body) : null,
     };
     const responses = new Map<number, ValidateFunction>();
