@@ -11,8 +11,11 @@ const EXECUTABLE = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function ensureChromium(): void {
   if (existsSync(EXECUTABLE)) return;
+  const options = { stdio: 'pipe', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } } as const;
   try {
-    execFileSync('apt-get', ['install', '-y', '-q', 'chromium'], { stdio: 'pipe', timeout: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    console.error('[browser] installing chromium from Debian packages…');
+    execFileSync('apt-get', ['update', '-qq'], options);
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], options);
   } catch (error) {
     const output = (error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message;
     throw new Error(`Chromium is missing at ${EXECUTABLE} and could not be installed with apt-get (install the Debian package "chromium" or set CHROMIUM_PATH): ${output}`);

@@ -23,7 +23,8 @@ describe('dashboard (headless Chromium)', function () {
   let browser: Browser;
   let page: Page;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(600_000); // the first run on a fresh machine installs Chromium
     graph = new GraphApiDouble();
     await graph.start();
     graph.acceptedTokens = [ACCESS_TOKEN];
