@@ -140,6 +140,10 @@ export class FlowgateServer {
       onMutation: (event) => this.get(CoreEvents).emit('api.request', event),
       storageReady: () => this.get(MongoConnection).ready,
       limiter: this.requestLimiter(),
+      writesPausedBy: () => {
+        const state = this.get(Maintenance).state;
+        return state.active ? state.reason ?? 'maintenance' : null;
+      },
     });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;

@@ -22,7 +22,13 @@ export interface HttpAppOptions extends MountOptions {
   routes: ReadonlyArray<{ plugin: string; route: RouteDefinition }>;
   /** Per-address and per-credential request limits; null when switched off. */
   limiter: RequestLimiter | null;
+  /** Why changes are refused right now (a restore is running), or null. */
+  writesPausedBy(): string | null;
 }
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Seconds a client (or Meta, for webhooks) is told to wait before trying a refused change again. */
+const MAINTENANCE_RETRY_AFTER = '30';
 
 export function errorBody(code: string, message: string, details: unknown, requestId: string): unknown {
   return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
@@ -62,6 +68,14 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     });
   }
 
+  // A change accepted during a restore would be overwritten by it, or mix old and new data: refuse
+  // it whole with 503 and Retry-After, so API clients retry and Meta redelivers webhooks later.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const reason = READ_METHODS.has(req.method) ? null : options.writesPausedBy();
+    if (!reason) return next();
+    next(new HttpError(503, 'MAINTENANCE', `Flowgate is in maintenance (${reason}): nothing was changed; try again later`, { reason }, { 'Retry-After': MAINTENANCE_RETRY_AFTER }));
+  });
+
   const mounter = new RouteMounter(options);
   const router = express.Router({ strict: false });
   for (const { route } of options.routes) mounter.mount(router, route);
@@ -74,7 +88,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     const requestId = (req as Request & { requestId?: string }).requestId ?? '';
     const log = (req as Request & { log?: Logger }).log ?? options.logger;
     const { status, code, message, details, headers } = classify(error);
-    if (status === 503) log.warn('request refused while a dependency is down', { code });
+    if (status === 503) log.warn('request refused for now', { code });
     else if (status >= 500) log.error('request failed', { error: error instanceof Error ? error : String(error), code });
     if (res.headersSent) return void res.end();
     for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
