@@ -211,7 +211,7 @@ export function engineRoutes(engine: WorkflowEngine): RouteDefinition[] {
         properties: {
           workflowId: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }, status: { enum: EXECUTION_STATUSES }, eventId: { type: 'string', maxLength: 64 },
           from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
-          limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string', maxLength: 64 },
+          limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
         },
       },
       responses: { 200: { description: 'A page of executions', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: executionSchema }, nextCursor: { type: 'string' } } } } },
@@ -226,7 +226,12 @@ export function engineRoutes(engine: WorkflowEngine): RouteDefinition[] {
         if (q.to) created.$lt = new Date(q.to);
         if (q.cursor) {
           const [at, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
-          filter.$or = [{ createdAt: { $lt: new Date(at ?? 0) } }, { createdAt: new Date(at ?? 0), _id: { $lt: id } }];
+          const after = new Date(at ?? '');
+          // A cursor is only ever one this route handed out; anything else is the caller's mistake.
+          if (Number.isNaN(after.getTime()) || !id) {
+            throw new HttpError(400, 'VALIDATION_FAILED', 'query.cursor is not a cursor this list handed out', [{ path: 'query.cursor', message: 'is not a cursor this list handed out' }]);
+          }
+          filter.$or = [{ createdAt: { $lt: after } }, { createdAt: after, _id: { $lt: id } }];
         }
         if (Object.keys(created).length) filter.createdAt = created;
         const items = await engine.executionModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(q.limit).lean();
