@@ -1,0 +1,65 @@
+/**
+ * Boots Flowgate with the WhatsApp and templates plugins (plus audit and flow) against the Graph
+ * API double, with `template.approved@1` as the only send policy so its decisions are the ones seen.
+ */
+import { GraphApiDouble } from '../../doubles/graph-api.js';
+import { PHONE_NUMBER_ID, WABA_ID } from '../../doubles/whatsapp-payloads.js';
+import { startTestServer, type TestServer } from '../../helpers/test-host.js';
+import { ACCESS_TOKEN, APP_SECRET, processed, sign, VERIFY_TOKEN } from '../whatsapp/harness.js';
+
+export interface TemplatesHarness {
+  t: TestServer;
+  graph: GraphApiDouble;
+  /** Posts a signed webhook as Meta would and waits until the server processed it. */
+  deliver(payload: unknown): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startTemplates(label: string, options: { settings?: Record<string, unknown>; businessAccount?: boolean } = {}): Promise<TemplatesHarness> {
+  const graph = new GraphApiDouble();
+  await graph.start();
+  graph.acceptedTokens = [ACCESS_TOKEN];
+  Object.assign(process.env, {
+    WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
+    WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url,
+  });
+  if (options.businessAccount !== false) process.env.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID;
+  try {
+    const t = await startTestServer({
+      label, plugins: ['audit', 'flow', 'whatsapp', 'templates'],
+      pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['template.approved@1'] }, template: options.settings ?? {} },
+    });
+    graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
+    return {
+      t, graph,
+      async deliver(payload) {
+        const raw = JSON.stringify(payload);
+        const response = await t.request('post', '/webhooks/whatsapp', { rawBody: raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(raw) } });
+        await processed(t);
+        return response.status;
+      },
+      async stop() {
+        await graph.settled();
+        await t.stop();
+        await graph.stop();
+      },
+    };
+  } finally {
+    delete process.env.WHATSAPP_BUSINESS_ACCOUNT_ID;
+  }
+}
+
+/** A valid utility template with a text header, a body with two positional variables, a footer and buttons. */
+export function orderTemplate(name = 'order_update', over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name, language: 'en_US', category: 'UTILITY',
+    components: [
+      { type: 'HEADER', format: 'TEXT', text: 'Order {{1}}' },
+      { type: 'BODY', text: 'Hi {{1}}, your order {{2}} has shipped.' },
+      { type: 'FOOTER', text: 'Reply STOP to opt out' },
+      { type: 'BUTTONS', buttons: [{ type: 'URL', text: 'Track', url: 'https://shop.example/track/{{1}}' }, { type: 'QUICK_REPLY', text: 'Thanks' }] },
+    ],
+    variables: { header: ['#1042'], body: ['Jessica', '#1042'], buttons: { 0: '1042' } },
+    ...over,
+  };
+}
