@@ -91,7 +91,7 @@ export class TemplateStatuses {
     });
     this.events.emit('activity', {
       action: 'template.status_changed', actor, resource: { type: 'template', id }, outcome: 'succeeded',
-      details: { name: template.name, language: template.language, from: entry.previous, to: entry.status, reason: entry.reason, source: entry.source },
+      details: { name: template.name, language: template.language, previous: entry.previous, status: entry.status, reason: entry.reason, source: entry.source },
     });
     this.events.emit('analytics', {
       id: `template.status_changed:${id}:${entry.status}:${entry.at.getTime()}`, type: 'template.status_changed', occurredAt: entry.at,
