@@ -5,12 +5,12 @@
 import { GraphApiDouble } from '../../doubles/graph-api.js';
 import { PHONE_NUMBER_ID, WABA_ID } from '../../doubles/whatsapp-payloads.js';
 import { startTestServer, type TestServer } from '../../helpers/test-host.js';
-import { ACCESS_TOKEN, APP_SECRET, processed, sign, VERIFY_TOKEN } from '../whatsapp/harness.js';
+import { ACCESS_TOKEN, APP_SECRET, processed, VERIFY_TOKEN } from '../whatsapp/harness.js';
 
 export interface TemplatesHarness {
   t: TestServer;
   graph: GraphApiDouble;
-  /** Posts a signed webhook as Meta would and waits until the server processed it. */
+  /** Posts a signed webhook as Meta would (through the double) and waits until the server processed it. */
   deliver(payload: unknown): Promise<number>;
   stop(): Promise<void>;
 }
@@ -30,20 +30,16 @@ export async function startTemplates(label: string, options: { settings?: Record
       pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['template.approved@1'] }, template: options.settings ?? {} },
     });
     graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
-    return {
-      t, graph,
-      async deliver(payload) {
-        const raw = JSON.stringify(payload);
-        const response = await t.request('post', '/webhooks/whatsapp', { rawBody: raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(raw) } });
-        await processed(t);
-        return response.status;
-      },
-      async stop() {
-        await graph.settled();
-        await t.stop();
-        await graph.stop();
-      },
+    const deliver = async (payload: unknown): Promise<number> => {
+      const status = await graph.postWebhook(payload);
+      await processed(t);
+      return status;
     };
+    const stop = async (): Promise<void> => {
+      await graph.settled();
+      await Promise.all([t.stop(), graph.stop()]);
+    };
+    return { t, graph, deliver, stop };
   } finally {
     delete process.env.WHATSAPP_BUSINESS_ACCOUNT_ID;
   }
