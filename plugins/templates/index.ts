@@ -4,6 +4,7 @@
  * `template.approved@1` policy that lets only approved templates be sent. docs/templates.md.
  */
 import type { Plugin } from '../../core/index.js';
+import { TemplateStatusListenerToken } from '../whatsapp/public.js';
 import { templatesConfigSchema, TemplatesConfigToken, type TemplatesConfig } from './config.js';
 import { TemplateKeyModel } from './models/template-key.js';
 import { TemplateVersionModel } from './models/template-version.js';
@@ -14,7 +15,6 @@ import { statusEventSchema } from './schemas.js';
 import { TemplateCatalog } from './services/template-catalog.js';
 import { TEMPLATES_TOPIC, TemplateStatuses } from './services/template-statuses.js';
 import { TemplateSubmitter } from './services/template-submitter.js';
-import { TemplatesLifecycle } from './templates-lifecycle.js';
 
 const templates: Plugin<TemplatesConfig> = {
   manifest: {
@@ -30,6 +30,8 @@ const templates: Plugin<TemplatesConfig> = {
     r.bind(TemplateCatalog).toSelf().inSingletonScope();
     r.bind(TemplateStatuses).toSelf().inSingletonScope();
     r.bind(TemplateSubmitter).toSelf().inSingletonScope();
+    // Meta's template-status webhooks, received by the WhatsApp plugin, reach TemplateStatuses.
+    r.bind(TemplateStatusListenerToken).toService(TemplateStatuses);
     r.model(TemplateModel);
     r.model(TemplateVersionModel);
     r.model(TemplateKeyModel);
@@ -40,7 +42,6 @@ const templates: Plugin<TemplatesConfig> = {
     });
     r.routes(TemplateRoutes);
     r.topic({ name: TEMPLATES_TOPIC, permission: 'templates:read', summary: 'Template review status changes, from Meta, submissions and the status route', events: { 'template.status': statusEventSchema } });
-    r.lifecycle(TemplatesLifecycle);
   },
 };
 

@@ -6,7 +6,7 @@
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
 import { CoreEvents, inject, injectable, LoggerToken, Realtime, type Principal } from '../../../core/index.js';
-import type { TemplateStatusEvent } from '../../whatsapp/public.js';
+import type { TemplateStatusEvent, TemplateStatusListener } from '../../whatsapp/public.js';
 import { TemplateModel, type StatusChange, type StatusSource, type Template } from '../models/template.js';
 import type { TemplateStatus } from '../schemas.js';
 import { TemplateCatalog } from './template-catalog.js';
@@ -31,7 +31,7 @@ export interface StatusUpdate {
 }
 
 @injectable()
-export class TemplateStatuses {
+export class TemplateStatuses implements TemplateStatusListener {
   constructor(
     @inject(TemplateModel.token) private readonly templates: Model<Template>,
     @inject(TemplateCatalog) private readonly catalog: TemplateCatalog,
@@ -68,8 +68,8 @@ export class TemplateStatuses {
     return true;
   }
 
-  /** A `message_template_status_update` webhook, already parsed by the WhatsApp plugin. */
-  async fromProvider(event: TemplateStatusEvent): Promise<void> {
+  /** A `message_template_status_update` webhook, already verified and parsed by the WhatsApp plugin. */
+  async onTemplateStatus(event: TemplateStatusEvent): Promise<void> {
     const status = PROVIDER_EVENTS[event.event];
     const template = await this.catalog.forProvider(event.templateId, event.templateName, event.language);
     if (!template) {

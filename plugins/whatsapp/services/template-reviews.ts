@@ -1,17 +1,24 @@
 /**
  * Meta's template review, for the plugin that keeps templates: submitting one to the business
- * account, and hearing the `message_template_status_update` webhooks. A listener registry rather
- * than a workflow trigger, because the keeper of templates must see every status change (sending
- * eligibility depends on it) whether or not a workflow listens.
+ * account, and hearing the `message_template_status_update` webhooks. Listeners are bound at
+ * registration (not added at start), so an update processed while the plugins start — the
+ * sweep of updates a stopped process left behind — already reaches them.
  */
-import { HttpError, inject, injectable } from '../../../core/index.js';
+import { HttpError, inject, injectable, multiInject, optional } from '../../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from '../config.js';
 import type { TemplateStatusEvent } from '../events.js';
 import type { GraphResult } from '../graph/graph-client.js';
 import { Senders } from '../graph/senders.js';
 
-/** Called once per stored template-status update; throwing leaves the update for the next sweep. */
-export type TemplateStatusListener = (event: TemplateStatusEvent) => Promise<void>;
+/**
+ * Hears every template status update, before workflows do. Contribute one from a plugin's
+ * register(): `r.bind(TemplateStatusListenerToken).toService(MyListener)`.
+ */
+export interface TemplateStatusListener {
+  /** Called once per stored update (again after a crash); throwing leaves the update for the next sweep. */
+  onTemplateStatus(event: TemplateStatusEvent): Promise<void>;
+}
+export const TemplateStatusListenerToken = Symbol.for('whatsapp.TemplateStatusListener');
 
 /** Body of `POST /{WABA-ID}/message_templates` (reference §4). */
 export interface TemplateSubmission {
@@ -24,18 +31,15 @@ export interface TemplateSubmission {
 
 @injectable()
 export class TemplateReviews {
-  private readonly listeners: TemplateStatusListener[] = [];
+  constructor(
+    @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
+    @inject(Senders) private readonly senders: Senders,
+    @multiInject(TemplateStatusListenerToken) @optional() private readonly listeners: TemplateStatusListener[] = [],
+  ) {}
 
-  constructor(@inject(WhatsappConfigToken) private readonly config: WhatsappConfig, @inject(Senders) private readonly senders: Senders) {}
-
-  /** Registers a listener (at plugin start). Listeners run in registration order, before workflows hear the event. */
-  onStatus(listener: TemplateStatusListener): void {
-    this.listeners.push(listener);
-  }
-
-  /** Tells every listener; a listener's error propagates so the webhook update is retried. */
+  /** Tells every listener, in binding order; a listener's error propagates so the webhook update is retried. */
   async notify(event: TemplateStatusEvent): Promise<void> {
-    for (const listener of this.listeners) await listener(event);
+    for (const listener of this.listeners) await listener.onTemplateStatus(event);
   }
 
   /**

@@ -12,10 +12,12 @@ export interface TemplatesHarness {
   graph: GraphApiDouble;
   /** Posts a signed webhook as Meta would (through the double) and waits until the server processed it. */
   deliver(payload: unknown): Promise<number>;
+  /** Stops the server and starts a new one on the same database (`t` then is the new one). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startTemplates(label: string, options: { settings?: Record<string, unknown>; businessAccount?: boolean } = {}): Promise<TemplatesHarness> {
+export async function startTemplates(label: string, settings: Record<string, unknown> = {}): Promise<TemplatesHarness> {
   const graph = new GraphApiDouble();
   await graph.start();
   graph.acceptedTokens = [ACCESS_TOKEN];
@@ -23,26 +25,38 @@ export async function startTemplates(label: string, options: { settings?: Record
     WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
     WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url,
   });
-  if (options.businessAccount !== false) process.env.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID;
-  try {
-    const t = await startTestServer({
-      label, plugins: ['audit', 'flow', 'whatsapp', 'templates'],
-      pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['template.approved@1'] }, template: options.settings ?? {} },
-    });
-    graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
-    const deliver = async (payload: unknown): Promise<number> => {
+  const boot = async (mongodbUri?: string): Promise<TestServer> => {
+    // Set only while booting, so other test files see the environment they expect.
+    process.env.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID;
+    try {
+      const server = await startTestServer({
+        label, plugins: ['audit', 'flow', 'whatsapp', 'templates'], mongodbUri,
+        pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['template.approved@1'] }, template: settings },
+      });
+      graph.webhook = { url: `${server.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
+      return server;
+    } finally {
+      delete process.env.WHATSAPP_BUSINESS_ACCOUNT_ID;
+    }
+  };
+  let t = await boot();
+  return {
+    get t() { return t; },
+    graph,
+    async deliver(payload) {
       const status = await graph.postWebhook(payload);
       await processed(t);
       return status;
-    };
-    const stop = async (): Promise<void> => {
+    },
+    async restart() {
+      await t.stop();
+      t = await boot(t.mongodbUri);
+    },
+    async stop() {
       await graph.settled();
       await Promise.all([t.stop(), graph.stop()]);
-    };
-    return { t, graph, deliver, stop };
-  } finally {
-    delete process.env.WHATSAPP_BUSINESS_ACCOUNT_ID;
-  }
+    },
+  };
 }
 
 /** A valid utility template with a text header, a body with two positional variables, a footer and buttons. */

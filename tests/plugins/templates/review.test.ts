@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { CoreEvents, type CoreEventMap } from '../../../core/index.js';
 import { templateStatus, WABA_ID } from '../../doubles/whatsapp-payloads.js';
 import { eventually, nextEvent } from '../../helpers/test-host.js';
+import { InboundProcessor } from '../../../plugins/whatsapp/services/inbound-processor.js';
+import { splitWebhook } from '../../../plugins/whatsapp/webhook/envelope.js';
+import { processed } from '../whatsapp/harness.js';
 import { orderTemplate, startTemplates, type TemplatesHarness } from './harness.js';
 
 type Json = Record<string, unknown>;
@@ -212,6 +215,18 @@ describe('plugin template: submission, review status and sending eligibility', (
       assert.equal(audit.status, 200, audit.text);
       const transitions = audit.body.items.map((e) => [e.summary.after.details.previous, e.summary.after.details.status, e.actor.kind]).reverse();
       assert.deepEqual(transitions, [['DRAFT', 'PENDING', 'user'], ['PENDING', 'APPROVED', 'system'], ['APPROVED', 'PAUSED', 'system'], ['PAUSED', 'APPROVED', 'system'], ['APPROVED', 'DISABLED', 'system']]);
+    });
+
+    it('applies a status update stored but not processed when the process stopped, at the next start', async () => {
+      const created = await create('left_behind');
+      const submitted = (await submit(created.id)).body;
+      // What a crash between storing the webhook and processing it leaves behind.
+      const inbound = h.t.server.get(InboundProcessor);
+      const { stored } = await inbound.store(splitWebhook(templateStatus('APPROVED', { id: submitted.providerTemplateId as string, name: 'left_behind' })));
+      assert.equal(stored.length, 1);
+      await h.restart();
+      await processed(h.t);
+      assert.equal((await get(created.id)).status, 'APPROVED');
     });
 
     it('a webhook for a template Flowgate does not keep changes nothing and is answered 200', async () => {
