@@ -8,9 +8,10 @@ import Handlebars from 'handlebars';
 import { HttpError } from '../../core/index.js';
 import { scanPlaceholders } from './placeholders.js';
 import type { Button, ComponentValues, TemplateContent, VariableSet } from './schemas.js';
-import { compareValues, variableSlots } from './template-rules.js';
+import { compareValues, variableSlots, type ValueIssue } from './template-rules.js';
 
 const handlebars = Handlebars.create();
+const VALUE_ISSUE_CODES: Record<ValueIssue['kind'], string> = { missing: 'TEMPLATE_VARIABLE_MISSING', extra: 'TEMPLATE_VARIABLE_EXTRA', format: 'TEMPLATE_VARIABLES_FORM' };
 
 export interface RenderedButton { type: Button['type']; text?: string; url?: string; phoneNumber?: string; example?: string }
 export interface RenderedTemplate {
@@ -32,7 +33,7 @@ export function renderTemplate(template: TemplateContent & { name: string; langu
     const parts = [missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `extra ${extra.join(', ')}` : '', ...wrongForm].filter(Boolean);
     throw new HttpError(422, 'TEMPLATE_VARIABLES_MISMATCH', `The values do not match the template's variables: ${parts.join('; ')}`, {
       missing, extra,
-      issues: issues.map((i) => ({ code: i.kind === 'missing' ? 'TEMPLATE_VARIABLE_MISSING' : i.kind === 'extra' ? 'TEMPLATE_VARIABLE_EXTRA' : 'TEMPLATE_VARIABLES_FORM', path: i.path, message: i.kind === 'format' ? i.message : i.label })),
+      issues: issues.map((i) => ({ code: VALUE_ISSUE_CODES[i.kind], path: i.path, message: i.kind === 'format' ? i.message : i.label })),
     });
   }
   const context = (given: ComponentValues | undefined): Record<string, string> => (Array.isArray(given) ? Object.fromEntries(given.map((v, k) => [String(k + 1), v])) : given ?? {});

@@ -3,7 +3,7 @@
  * problem has a stable code (docs/error-codes.md) and the path of the value at fault, in the
  * notation the core uses for schema errors (`body.components[1].text`).
  */
-import { scanPlaceholders } from './placeholders.js';
+import { scanPlaceholders, variableNames } from './placeholders.js';
 import type { Button, Component, ComponentValues, ParameterFormat, TemplateCategory, TemplateContent, VariableSet } from './schemas.js';
 
 export interface TemplateIssue {
@@ -18,9 +18,6 @@ export interface VariableSlot {
   component: 'header' | 'body' | 'buttons';
   /** The button index, for URL buttons. */
   button?: number;
-  /** Path of the text holding the variables. */
-  path: string;
-  text: string;
   /** Distinct variable names, in order of first appearance. */
   names: string[];
 }
@@ -31,20 +28,14 @@ const AUTHENTICATION_PARAMETER_MAX = 15;
 const URL_IN_TEXT = /\bhttps?:\/\/|\bwww\./i;
 const EMOJI = /\p{Extended_Pictographic}/u;
 
-/** The variable-bearing texts of a template's components. */
-export function variableSlots(components: readonly Component[], root = 'body.'): VariableSlot[] {
-  const slots: VariableSlot[] = [];
-  components.forEach((component, i) => {
-    const names = (text: string) => [...new Set(scanPlaceholders(text).placeholders.map((p) => p.name))];
-    if (component.type === 'HEADER' && component.format === 'TEXT') slots.push({ component: 'header', path: `${root}components[${i}].text`, text: component.text, names: names(component.text) });
-    if (component.type === 'BODY') slots.push({ component: 'body', path: `${root}components[${i}].text`, text: component.text, names: names(component.text) });
-    if (component.type === 'BUTTONS') {
-      component.buttons.forEach((button, j) => {
-        if (button.type === 'URL') slots.push({ component: 'buttons', button: j, path: `${root}components[${i}].buttons[${j}].url`, text: button.url, names: names(button.url) });
-      });
-    }
+/** The variables of each component that may hold them. */
+export function variableSlots(components: readonly Component[]): VariableSlot[] {
+  return components.flatMap((component): VariableSlot[] => {
+    if (component.type === 'HEADER' && component.format === 'TEXT') return [{ component: 'header', names: variableNames(component.text) }];
+    if (component.type === 'BODY') return [{ component: 'body', names: variableNames(component.text) }];
+    if (component.type !== 'BUTTONS') return [];
+    return component.buttons.flatMap((button, j): VariableSlot[] => (button.type === 'URL' ? [{ component: 'buttons', button: j, names: variableNames(button.url) }] : []));
   });
-  return slots;
 }
 
 /** Checks a template's content; an empty list means WhatsApp's documented rules are met. */
@@ -55,14 +46,21 @@ export function checkTemplate(content: TemplateContent, root = 'body.'): Templat
   checkPlaceholders(content.components, content.parameterFormat, root, add);
   checkButtons(content.components, root, add);
   checkCategory(content.category, content.components, content.variables, root, add);
-  for (const issue of compareValues(variableSlots(content.components, root), content.parameterFormat, content.variables, `${root}variables`)) {
-    add(issue.kind === 'missing' ? 'TEMPLATE_EXAMPLE_MISSING' : issue.kind === 'extra' ? 'TEMPLATE_EXAMPLE_UNUSED' : 'TEMPLATE_EXAMPLE_FORMAT', issue.path,
-      issue.kind === 'missing' ? `${issue.label} needs an example value for the review` : issue.kind === 'extra' ? `${issue.label} is not used by the template` : issue.message);
+  for (const issue of compareValues(variableSlots(content.components), content.parameterFormat, content.variables, `${root}variables`)) {
+    const { code, message } = EXAMPLE_ISSUES[issue.kind];
+    add(code, issue.path, message(issue));
   }
   return issues;
 }
 
 type Add = (code: string, path: string, message: string) => void;
+
+/** How a mismatch between the examples and the variables is reported at creation. */
+const EXAMPLE_ISSUES: Record<ValueIssue['kind'], { code: string; message: (issue: ValueIssue) => string }> = {
+  missing: { code: 'TEMPLATE_EXAMPLE_MISSING', message: (issue) => `${issue.label} needs an example value for the review` },
+  extra: { code: 'TEMPLATE_EXAMPLE_UNUSED', message: (issue) => `${issue.label} is not used by the template` },
+  format: { code: 'TEMPLATE_EXAMPLE_FORMAT', message: (issue) => issue.message },
+};
 
 function checkStructure(components: readonly Component[], root: string, add: Add): void {
   const seen = new Set<string>();
@@ -103,11 +101,10 @@ function checkPlaceholders(components: readonly Component[], format: ParameterFo
     }
     const wrongKind = placeholders.find((p) => p.kind !== format);
     if (wrongKind) add('TEMPLATE_PARAMETER_FORMAT_MISMATCH', path, `{{${wrongKind.name}}} is a ${wrongKind.kind} variable but the template's parameterFormat is ${format}`);
-    for (let k = 1; k < placeholders.length; k++) {
-      if ((placeholders[k - 1] as { end: number }).end === (placeholders[k] as { start: number }).start) {
-        add('TEMPLATE_VARIABLES_ADJACENT', path, `{{${placeholders[k - 1]?.name}}}{{${placeholders[k]?.name}}}: variables need text between them`);
-      }
-    }
+    placeholders.forEach((current, k) => {
+      const before = placeholders[k - 1];
+      if (before && before.end === current.start) add('TEMPLATE_VARIABLES_ADJACENT', path, `{{${before.name}}}{{${current.name}}}: variables need text between them`);
+    });
     const names = [...new Set(placeholders.map((p) => p.name))];
     if (variables === 'one' && names.length > 1) add('TEMPLATE_HEADER_VARIABLES', path, `${where} may hold one variable; it has ${names.length}`);
     if (format === 'positional' && !wrongKind) {
