@@ -17,7 +17,8 @@ export interface TemplatesHarness {
   stop(): Promise<void>;
 }
 
-export async function startTemplates(label: string, settings: Record<string, unknown> = {}): Promise<TemplatesHarness> {
+/** `settings` are the template plugin's; `businessAccount: false` leaves WHATSAPP_BUSINESS_ACCOUNT_ID unset. */
+export async function startTemplates(label: string, settings: Record<string, unknown> = {}, options: { businessAccount?: boolean } = {}): Promise<TemplatesHarness> {
   const graph = new GraphApiDouble();
   await graph.start();
   graph.acceptedTokens = [ACCESS_TOKEN];
@@ -27,7 +28,7 @@ export async function startTemplates(label: string, settings: Record<string, unk
   });
   const boot = async (mongodbUri?: string): Promise<TestServer> => {
     // Set only while booting, so other test files see the environment they expect.
-    process.env.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID;
+    if (options.businessAccount !== false) process.env.WHATSAPP_BUSINESS_ACCOUNT_ID = WABA_ID;
     try {
       const server = await startTestServer({
         label, plugins: ['audit', 'flow', 'whatsapp', 'templates'], mongodbUri,

@@ -249,5 +249,22 @@ describe('plugin template: submission, review status and sending eligibility', (
       const archived = await h.t.request<DeniedBody>('post', '/api/messages', { as: 'agent', body: sendTemplate('soon_archived') });
       assert.equal(archived.body.error.details.code, 'TEMPLATE_ARCHIVED');
     });
+
+    it('with allowUnknownTemplates, lets templates Flowgate does not keep through; without a business account, submitting says what is missing', async () => {
+      const other = await startTemplates('tpl_unknown', { allowUnknownTemplates: true }, { businessAccount: false });
+      try {
+        const sent = await other.t.request('post', '/api/messages', { as: 'agent', body: sendTemplate('made_in_whatsapp_manager') });
+        assert.equal(sent.status, 201, sent.text);
+        const created = await other.t.request<TemplateBody>('post', '/api/templates', { as: 'manager', body: orderTemplate('kept_here') });
+        await other.t.request('put', `/api/templates/${created.body.id}/status`, { as: 'admin', body: { status: 'PAUSED' } });
+        const paused = await other.t.request<DeniedBody>('post', '/api/messages', { as: 'agent', body: sendTemplate('kept_here') });
+        assert.equal(paused.body.error.details.code, 'TEMPLATE_NOT_APPROVED', 'templates it keeps are still checked');
+        const submit = await other.t.request<{ error: { code: string } }>('post', `/api/templates/${created.body.id}/submit`, { as: 'manager' });
+        assert.equal(submit.status, 422);
+        assert.equal(submit.body.error.code, 'WHATSAPP_NO_BUSINESS_ACCOUNT');
+      } finally {
+        await other.stop();
+      }
+    });
   });
 });
