@@ -25,7 +25,7 @@ function sourceFiles(dir: string): string[] {
 
 function codesInSource(): Map<string, string> {
   const found = new Map<string, string>();
-  for (const file of ['core', 'plugins'].flatMap((dir) => sourceFiles(join(projectRoot, dir)))) {
+  for (const file of ['core', 'plugins', 'examples'].flatMap((dir) => sourceFiles(join(projectRoot, dir)))) {
     const text = readFileSync(file, 'utf8');
     for (const pattern of THROWN) {
       for (const match of text.matchAll(pattern)) {
