@@ -20,5 +20,6 @@ export { injectable, inject } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';
 export { coreVersion } from './paths.js';
 export { createAjv, describeErrors } from './schema/ajv.js';
+export { ProgressBar, type ProgressBarOptions } from './cli/progress-bar.js';
 // Models are declared with the core's own mongoose, so a plugin needs no mongoose of its own.
 export { Schema, type Model } from 'mongoose';
