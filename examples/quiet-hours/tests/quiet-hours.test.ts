@@ -53,7 +53,7 @@ describe('example plugin quiet-hours (external, loaded by path)', () => {
     t = await startTestServer({
       label: 'quiet_hours',
       plugins: ['flow', 'http', 'whatsapp', PLUGIN],
-      pluginSettings: { 'quiet-hours': settings, whatsapp: { sendPolicies: [] } },
+      pluginSettings: { 'quiet-hours': settings, whatsapp: { sendPolicies: ['quiet-hours.allowed@1'] } },
       config: { workflows: { dir: 'examples/quiet-hours/workflows', watch: false } },
     });
   });
@@ -71,6 +71,8 @@ describe('example plugin quiet-hours (external, loaded by path)', () => {
     const accepted = await t.request('post', '/hooks/appointment-reminders', { rawBody: body, headers: { 'content-type': 'application/json', 'x-signature-256': signature, 'idempotency-key': key } });
     assert.equal(accepted.status, 202, accepted.text);
   }
+
+  const reminderNotifications = () => notifications.filter((n) => (JSON.parse(n.body) as { data: { workflowId: string } }).data.workflowId === 'appointment-reminder');
 
   async function reminderRuns(status: string, count: number): Promise<ExecutionView[]> {
     return eventually(async () => {
@@ -110,12 +112,20 @@ describe('example plugin quiet-hours (external, loaded by path)', () => {
     }
   });
 
+  it('also guards sends over the API when listed in the WhatsApp plugin\'s sendPolicies', async () => {
+    const deferred = await t.request<{ deferredBy: { code: string; until: string } }>('post', '/api/messages', { as: 'agent', body: { to: LONDON, text: 'Your parcel has shipped' } });
+    assert.equal(deferred.status, 202, deferred.text);
+    assert.equal(deferred.body.deferredBy.code, 'QUIET_HOURS');
+    const sent = await t.request('post', '/api/messages', { as: 'agent', body: { to: NEW_YORK, text: 'Your parcel has shipped' } });
+    assert.equal(sent.status, 201, sent.text);
+  });
+
   it('holds a London reminder until the morning, announces it and notifies the webhook; a New York one goes at once', async () => {
     const agent = await t.socket({ as: 'agent' });
     const viewer = await t.socket({ as: 'viewer' });
     assert.deepEqual((await agent.emitWithAck('subscribe', ['quiet-hours']) as { subscribed: string[] }).subscribed, ['quiet-hours']);
     assert.equal((await viewer.emitWithAck('subscribe', ['quiet-hours']) as { denied: unknown[] }).denied.length, 1);
-    const announced = nextEvent<{ phone: string; timeZone: string; until: string }>(agent, 'quiet-hours.deferred');
+    const announced = nextEvent<{ phone: string; timeZone: string; until: string; workflowId: string }>(agent, 'quiet-hours.deferred', 5_000, (e) => e.workflowId === 'appointment-reminder');
 
     await remind(LONDON, 'booking-1');
     await remind(NEW_YORK, 'booking-2');
@@ -123,14 +133,15 @@ describe('example plugin quiet-hours (external, loaded by path)', () => {
     const decision = held?.steps[0]?.decisions.find((d) => d.decision === 'defer');
     assert.equal(decision?.code, 'QUIET_HOURS');
     await reminderRuns('succeeded', 1);
-    assert.deepEqual(graph.sends.map((s) => s.body.to), [NEW_YORK], 'only New York was messaged');
+    assert.deepEqual(graph.sends.map((s) => s.body.to), [NEW_YORK, NEW_YORK], 'only New York was messaged, by the API and by the workflow');
 
     const event = await announced;
     assert.deepEqual([event.phone, event.timeZone, event.until], [LONDON, 'Europe/London', decision?.until]);
-    const listed = await t.request<{ items: Array<{ phone: string; executionId: string }> }>('get', '/api/quiet-hours/deferrals', { as: 'agent' });
-    assert.deepEqual(listed.body.items.map((d) => [d.phone, d.executionId]), [[LONDON, held?.id]]);
+    const listed = await t.request<{ items: Array<{ phone: string; executionId: string; workflowId: string }> }>('get', '/api/quiet-hours/deferrals', { as: 'agent' });
+    assert.deepEqual(listed.body.items.map((d) => [d.workflowId, d.phone]), [['appointment-reminder', LONDON], ['api', LONDON]]);
+    assert.equal(listed.body.items[0]?.executionId, held?.id);
 
-    const [notification] = await eventually(async () => (notifications.length ? notifications : null));
+    const notification = await eventually(async () => reminderNotifications()[0]);
     const payload = JSON.parse(notification?.body ?? '{}') as { event: string; data: { phone: string; until: string } };
     assert.deepEqual([payload.event, payload.data.phone, payload.data.until], ['quiet-hours.deferred', LONDON, decision?.until]);
     assert.equal(notification?.signature, `sha256=${createHmac('sha256', NOTIFY_SECRET).update(notification?.body ?? '').digest('hex')}`);
@@ -141,24 +152,29 @@ describe('example plugin quiet-hours (external, loaded by path)', () => {
     t.server.get(EngineClock).advance(125 * 60_000);
     await t.server.get(WorkflowEngine).sweep();
     await reminderRuns('succeeded', 2);
-    assert.deepEqual(graph.sends.map((s) => s.body.to).sort(), [NEW_YORK, LONDON].sort());
-    const listed = await t.request<{ items: unknown[] }>('get', '/api/quiet-hours/deferrals', { as: 'agent' });
-    assert.equal(listed.body.items.length, 1);
-    assert.equal(notifications.length, 1);
+    assert.deepEqual(graph.sends.map((s) => s.body.to), [NEW_YORK, NEW_YORK, LONDON]);
+    const listed = await t.request<{ items: Array<{ workflowId: string }> }>('get', '/api/quiet-hours/deferrals', { as: 'agent' });
+    assert.equal(listed.body.items.filter((d) => d.workflowId === 'appointment-reminder').length, 1);
+    assert.equal(reminderNotifications().length, 1);
   });
 
   it('prunes deferral records past their retention with its Agenda job, paging through what is left', async () => {
     const deferrals = t.server.get<Model<Deferral>>(DeferralModel.token);
     const old = new Date(Date.now() - 40 * 86_400_000);
     await deferrals.create({ _id: 'old-deferral', phone: LONDON, timeZone: 'Europe/London', until: old, workflowId: 'w', executionId: 'e', stepId: 's', createdAt: old });
-    const page = await t.request<{ items: Array<{ id: string }>; nextCursor?: string }>('get', '/api/quiet-hours/deferrals?limit=1', { as: 'agent' });
-    assert.ok(page.body.nextCursor);
-    const next = await t.request<{ items: Array<{ id: string }> }>('get', `/api/quiet-hours/deferrals?limit=1&cursor=${page.body.nextCursor}`, { as: 'agent' });
-    assert.deepEqual(next.body.items.map((d) => d.id), ['old-deferral']);
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: { body: { items: Array<{ id: string }>; nextCursor?: string } } = await t.request('get', `/api/quiet-hours/deferrals?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { as: 'agent' });
+      ids.push(...page.body.items.map((d) => d.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.equal(ids.length, 3);
+    assert.equal(ids.at(-1), 'old-deferral', 'newest first, one page at a time');
     await t.server.get(Scheduler).now('quiet-hours.prune', {});
     await eventually(async () => {
       const all = await t.request<{ items: Array<{ id: string }> }>('get', '/api/quiet-hours/deferrals', { as: 'agent' });
-      return all.body.items.length === 1 && all.body.items[0]?.id !== 'old-deferral';
+      return all.body.items.length === 2 && !all.body.items.some((d) => d.id === 'old-deferral');
     });
   });
 

@@ -86,6 +86,14 @@ describe('core/cli: flowgate help, usage and exit codes', function () {
     assert.match(invalid.stdout, /✗ tests\/fixtures\/cli\/unknown-action\.json\n.*nowhere\.nothing@1/);
   });
 
+  it('validate: loads a plugin by path from the configuration, as for the example plugin\'s workflows', async () => {
+    const run = await flowgate(['validate', 'examples/quiet-hours/workflows'], { FLOWGATE__plugins: '["flow","http","whatsapp","./dist/examples/quiet-hours/index.js"]' });
+    assert.equal(run.code, EXIT.ok, run.stdout + run.stderr);
+    assert.match(run.stdout, /appointment-reminder: http\.webhook@1 → 1 step\(s\)[\s\S]*notify-deferred: quiet-hours\.deferred@1 → 1 step\(s\)[\s\S]*2 valid, 0 invalid/);
+    const without = await flowgate(['validate', 'examples/quiet-hours/workflows'], { FLOWGATE__plugins: '["flow","http","whatsapp"]' });
+    assert.equal(without.code, EXIT.failure, 'without the plugin its types are unknown');
+  });
+
   it('test: 1 when a fixture case fails', async () => {
     const failing = await flowgate(['test', 'tests/fixtures/workflows'], { MONGODB_URI: uniqueDatabaseUri('cli_test') });
     assert.equal(failing.code, EXIT.failure);
