@@ -18,7 +18,7 @@ export { ConfigToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
 export { commonSchemas } from './http/route-mounter.js';
 export { injectable, inject } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';
-export { coreVersion } from './paths.js';
+export { coreVersion, projectRoot } from './paths.js';
 export { createAjv, describeErrors } from './schema/ajv.js';
 export { ProgressBar, type ProgressBarOptions } from './cli/progress-bar.js';
 // Models are declared with the core's own mongoose, so a plugin needs no mongoose of its own.
