@@ -47,10 +47,12 @@ function describeType(node: SchemaNode): string {
 /** One row per field, nested objects as `a.b` and arrays of objects as `a[].b`. */
 function fieldRows(node: SchemaNode, prefix = ''): string[] {
   const required = new Set(node.required ?? []);
-  const properties: Record<string, SchemaNode> = { ...Object.fromEntries([...required].map((name) => [name, {}])), ...(node.properties ?? {}) };
-  return Object.entries(properties).flatMap(([name, child]) => {
+  // A field only named in `required` has no schema of its own: say so rather than guess a type.
+  const properties: Record<string, SchemaNode | null> = { ...Object.fromEntries([...required].map((name) => [name, null])), ...(node.properties ?? {}) };
+  return Object.entries(properties).flatMap(([name, declared]) => {
     const path = `${prefix}${name}`;
-    const row = `| \`${path}\` | ${cell(describeType(child))} | ${required.has(name) ? 'yes' : ''} | ${cell(child.description ?? '')} |`;
+    const child = declared ?? {};
+    const row = `| \`${path}\` | ${declared ? cell(describeType(child)) : '(not declared)'} | ${required.has(name) ? 'yes' : ''} | ${cell(child.description ?? '')} |`;
     const nested = child.properties ? fieldRows(child, `${path}.`)
       : child.items?.properties ? fieldRows(child.items, `${path}[].`)
         : [];
