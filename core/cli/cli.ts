@@ -54,6 +54,10 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Dispatches one `flowgate` command line. `run` does not throw: every failure is written to
+ * stderr and becomes its exit code, so the binary and the tests see the same outcome.
+ */
 export class Cli {
   private commands: Promise<Array<{ plugin: string; definition: CommandDefinition }>> | undefined;
 
