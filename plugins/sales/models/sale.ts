@@ -60,5 +60,8 @@ const schema = new Schema<Sale>({
 }, { versionKey: false, minimize: false });
 // The one lookup besides `_id` that must be exact and race-free: a repeated record finds its sale.
 schema.index({ idempotencyKey: 1 }, { unique: true });
+// FerretDB v1 scans regardless; on MongoDB these make reports cost the period, not the collection.
+schema.index({ soldAt: 1 });
+schema.index({ agentId: 1, soldAt: 1 });
 
 export const SaleModel = defineModel<Sale>('SalesSale', schema);

@@ -48,8 +48,14 @@ export class SalesCsvExport {
   /** Writes the header and every matching sale, oldest first; stops early when the client goes away. */
   async write(out: Writable, filter: SaleFilter): Promise<number> {
     const emit = async (line: string) => {
-      // A client that disconnects never drains: wait for whichever comes first.
-      if (!out.write(line)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (out.write(line)) return;
+      // A client that disconnects never drains: wait for whichever comes first, then drop the other listener.
+      const settled = new AbortController();
+      try {
+        await Promise.race([once(out, 'drain', { signal: settled.signal }), once(out, 'close', { signal: settled.signal })]);
+      } finally {
+        settled.abort();
+      }
     };
     await emit(`${CSV_HEADER.join(',')}\r\n`);
     let rows = 0;

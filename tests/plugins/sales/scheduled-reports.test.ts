@@ -206,7 +206,8 @@ describe('plugin sales: scheduled reports and workflow actions', () => {
     await createWorkflow(t, manualWorkflow(badCurrency, [{ id: 'record', action: 'sales.record@1', input: { contactPhone: '+393339999999', amount: 100, currency: 'ZZZ', agentId: 'x' } }]));
     const failed = await runWorkflow(t, badCurrency);
     assert.equal(failed.error?.code, 'SALES_CURRENCY_INVALID');
-    const invalid = await t.request<{ error: { code: string } }>('post', '/api/workflows/validate', { as: 'manager', body: manualWorkflow(uniqueId('float'), [{ id: 'record', action: 'sales.record@1', input: { contactPhone: '+393339999999', amount: 1.5, currency: 'EUR' } }]) });
-    assert.notEqual(JSON.stringify(invalid.body).indexOf('amount'), -1, 'a float amount is caught when the workflow is validated');
+    const invalid = await t.request<{ valid: boolean; issues: Array<{ path: string }> }>('post', '/api/workflows/validate', { as: 'manager', body: manualWorkflow(uniqueId('float'), [{ id: 'record', action: 'sales.record@1', input: { contactPhone: '+393339999999', amount: 1.5, currency: 'EUR' } }]) });
+    assert.equal(invalid.body.valid, false, 'a float amount is caught when the workflow is validated');
+    assert.ok(invalid.body.issues.some((issue) => issue.path.includes('amount')), JSON.stringify(invalid.body.issues));
   });
 });
