@@ -1,19 +1,14 @@
 /** Reading the shared sale filters from a query string, with the row-level rule applied. */
+import type { FromSchema } from 'json-schema-to-ts';
 import { HttpError, type Principal } from '../../../core/index.js';
 import { ownAgentScope } from '../access.js';
+import { saleFilterProperties } from '../schemas.js';
 import type { SaleFilter } from '../services/sales-ledger.js';
 
-export interface SaleFilterQuery {
-  from?: string;
-  to?: string;
-  agentId?: string;
-  campaignId?: string;
-  templateName?: string;
-  workflowId?: string;
-  currency?: string;
-  contactPhone?: string;
-  status?: 'recorded' | 'voided';
-}
+/** The filters of the list and the export: the report filters and a sale's status. */
+export const saleListFilterProperties = { ...saleFilterProperties, status: { enum: ['recorded', 'voided'] } } as const;
+
+export type SaleFilterQuery = FromSchema<{ type: 'object'; additionalProperties: false; properties: typeof saleListFilterProperties }>;
 
 /**
  * The filter a caller may use: an agent limited to their own sales gets `agentId` pinned to

@@ -9,7 +9,7 @@ import { SalesCsvExport } from '../services/csv-export.js';
 import { ReportSchedules } from '../services/report-schedules.js';
 import { SalesReportService } from '../services/report-service.js';
 import { SalesFigures } from '../services/sales-figures.js';
-import { caller, scopedFilter, type SaleFilterQuery } from './query.js';
+import { caller, saleListFilterProperties, scopedFilter, type SaleFilterQuery } from './query.js';
 
 const errors = { 400: { description: 'Bad input', schema: commonSchemas.errorEnvelope }, 403: { description: 'Not allowed', schema: commonSchemas.errorEnvelope } };
 const timezone = { type: 'string', minLength: 1, maxLength: 64, default: 'UTC', description: 'IANA time zone whose days, ISO weeks and months the buckets follow' } as const;
@@ -45,7 +45,7 @@ export class ReportRoutes implements RouteController {
       },
       {
         method: 'get', path: '/api/reports/sales/export', summary: 'Stream sales as CSV (RFC 4180, formula-safe)', permission: Permissions.reportsRead, tags: ['sales'],
-        query: { type: 'object', additionalProperties: false, properties: { ...saleFilterProperties, status: { enum: ['recorded', 'voided'] } } },
+        query: { type: 'object', additionalProperties: false, properties: saleListFilterProperties },
         responses: { 200: { description: 'CSV with a header row, oldest sale first', contentType: 'text/csv' }, ...errors },
         handler: async (req, res) => {
           const filter = scopedFilter(req.query as SaleFilterQuery, req.principal);

@@ -1,8 +1,8 @@
 import { inject, injectable, commonSchemas, HttpError, type RouteController, type RouteDefinition } from '../../../core/index.js';
 import { canManage, ownAgentScope, Permissions } from '../access.js';
-import { recordSaleSchema, saleFilterProperties, saleSchema, updateSaleSchema, type RecordSaleRequest, type UpdateSaleRequest } from '../schemas.js';
+import { recordSaleSchema, saleSchema, updateSaleSchema, type RecordSaleRequest, type UpdateSaleRequest } from '../schemas.js';
 import { SalesLedger, toSaleView } from '../services/sales-ledger.js';
-import { caller, scopedFilter, type SaleFilterQuery } from './query.js';
+import { caller, saleListFilterProperties, scopedFilter, type SaleFilterQuery } from './query.js';
 
 const idParams = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: commonSchemas.objectId } } as const;
 const errors = { 400: { description: 'Bad input', schema: commonSchemas.errorEnvelope }, 403: { description: 'Not allowed', schema: commonSchemas.errorEnvelope } };
@@ -38,8 +38,7 @@ export class SalesRoutes implements RouteController {
         query: {
           type: 'object', additionalProperties: false,
           properties: {
-            ...saleFilterProperties,
-            status: { enum: ['recorded', 'voided'] },
+            ...saleListFilterProperties,
             limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
             cursor: commonSchemas.objectId,
           },
