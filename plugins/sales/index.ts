@@ -4,7 +4,7 @@
  * recurring reports scheduled with Agenda, stored, announced and optionally delivered over HTTP.
  */
 import type { Plugin } from '../../core/index.js';
-import { PERMISSION_GRANTS } from './access.js';
+import { PERMISSION_GRANTS, Permissions } from './access.js';
 import { GenerateReportAction, generateReportInputSchema, generateReportOutputSchema } from './actions/generate-report.js';
 import { RecordSaleAction, recordSaleInputSchema, recordSaleOutputSchema } from './actions/record-sale.js';
 import { ScheduledReportJob } from './jobs/scheduled-report.js';
@@ -59,7 +59,7 @@ const sales: Plugin = {
     r.routes(ReportRoutes);
     r.job({ name: REPORT_JOB, handler: ScheduledReportJob, concurrency: 2 });
     r.topic({
-      name: REPORTS_TOPIC, permission: 'reports:read', summary: 'Sales reports as they are generated, and the outcome of their delivery',
+      name: REPORTS_TOPIC, permission: Permissions.reportsRead, summary: 'Sales reports as they are generated, and the outcome of their delivery',
       events: {
         'report.generated': reportSchema,
         'report.delivery': {

@@ -1,4 +1,4 @@
-import { inject, injectable, commonSchemas, HttpError, type RouteController, type RouteDefinition } from '../../../core/index.js';
+import { inject, injectable, commonSchemas, conflict, HttpError, type RouteController, type RouteDefinition } from '../../../core/index.js';
 import { canManage, ownAgentScope, Permissions } from '../access.js';
 import { recordSaleSchema, saleSchema, updateSaleSchema, type RecordSaleRequest, type UpdateSaleRequest } from '../schemas.js';
 import { SalesLedger, toSaleView } from '../services/sales-ledger.js';
@@ -19,6 +19,7 @@ export class SalesRoutes implements RouteController {
         responses: {
           201: { description: 'Recorded', schema: saleSchema },
           200: { description: 'Already recorded with this idempotency key: the first sale', schema: saleSchema },
+          409: { description: 'The idempotency key was used for another agent\'s sale', schema: commonSchemas.errorEnvelope },
           422: { description: 'Unknown currency, wrong minor units or phone', schema: commonSchemas.errorEnvelope },
           ...errors,
         },
@@ -28,8 +29,12 @@ export class SalesRoutes implements RouteController {
           const agentId = body.agentId ?? principal.id;
           if (agentId !== principal.id && !canManage(principal)) throw new HttpError(403, 'SALES_AGENT_FORBIDDEN', 'Only sales managers record sales for other agents');
           const { sale, created } = await this.ledger.record({
-            ...body, agentId, ...(body.soldAt ? { soldAt: new Date(body.soldAt) } : { soldAt: undefined }),
+            ...body, agentId, soldAt: body.soldAt ? new Date(body.soldAt) : undefined,
+            // Callers' keys live apart from workflow steps' (`<execution>:<step>`), so neither can take the other's.
+            idempotencyKey: body.idempotencyKey ? `api:${body.idempotencyKey}` : undefined,
           }, principal.id);
+          // A repeat returns the first sale, unless it is someone else's that the caller may not see.
+          if (!created && ownAgentScope(principal) !== null && sale.agentId !== principal.id) throw conflict('This idempotency key was used for another sale');
           return { status: created ? 201 : 200, body: toSaleView(sale) };
         },
       },

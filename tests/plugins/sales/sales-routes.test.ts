@@ -88,6 +88,11 @@ describe('plugin sales: recording, amending and voiding sales over HTTP', () => 
     assert.equal(again.body.id, first.body.id);
     assert.equal(again.body.amount, 4200);
     assert.equal(t.analytics.filter((e) => e.id.startsWith(`sale.recorded:${first.body.id}:`)).length, 1);
+    const managers = await t.request<SaleView>('post', '/api/sales', { as: 'manager', body: { ...body, agentId: 'other-agent', idempotencyKey: 'checkout-0002' } });
+    assert.equal(managers.status, 201);
+    const stolen = await t.request<ErrorBody>('post', '/api/sales', { as: 'agent', body: { ...body, idempotencyKey: 'checkout-0002' } });
+    assert.equal(stolen.status, 409, 'another agent\'s sale is not handed back');
+    assert.equal(stolen.body.error.code, 'CONFLICT');
   });
 
   it('enforces roles: agents record, managers void, analysts and viewers do not touch sales', async () => {
