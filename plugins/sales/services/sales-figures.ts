@@ -17,7 +17,7 @@ import { PeriodBucketer, type Granularity } from '../periods.js';
 import type { BreakdownDimension, BreakdownView, SummaryView } from '../schemas.js';
 import { SalesLedger, type SaleFilter } from './sales-ledger.js';
 
-const FIGURE_FIELDS = { soldAt: 1, currency: 1, amount: 1, agentId: 1, attribution: 1 } as const;
+const FIGURE_READ = { projection: { soldAt: 1, currency: 1, amount: 1, agentId: 1, attribution: 1 }, ordered: false } as const;
 
 interface Tally { currency: string; amount: number; count: number }
 
@@ -50,7 +50,7 @@ export class SalesFigures {
     const bucketer = new PeriodBucketer(granularity, timeZone);
     const buckets = new Map<string, Tally & { key: string; start: Date; end: Date }>();
     const totals = new Map<string, Tally>();
-    for await (const sale of this.ledger.stream({ ...filter, status: 'recorded' }, FIGURE_FIELDS)) {
+    for await (const sale of this.ledger.stream({ ...filter, status: 'recorded' }, FIGURE_READ)) {
       const bucket = bucketer.bucketOf(sale.soldAt);
       add(buckets, `${bucket.key}|${sale.currency}`, sale, { key: bucket.key, start: bucket.start, end: bucket.end });
       add(totals, sale.currency, sale, {});
@@ -70,7 +70,7 @@ export class SalesFigures {
   /** Recorded sales of `filter` per agent, campaign or template, and per currency; largest first. */
   async breakdown(filter: SaleFilter, by: BreakdownDimension): Promise<BreakdownView> {
     const rows = new Map<string, Tally & { key: string | null }>();
-    for await (const sale of this.ledger.stream({ ...filter, status: 'recorded' }, FIGURE_FIELDS)) {
+    for await (const sale of this.ledger.stream({ ...filter, status: 'recorded' }, FIGURE_READ)) {
       const key = DIMENSION[by](sale) ?? null;
       add(rows, JSON.stringify([key, sale.currency]), sale, { key });
     }

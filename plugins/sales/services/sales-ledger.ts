@@ -152,9 +152,13 @@ export class SalesLedger {
     return { items: page, ...(items.length > limit ? { nextCursor: String(page.at(-1)?._id) } : {}) };
   }
 
-  /** Streams the matching sales (oldest first) with a server cursor: memory stays flat. */
-  stream(filter: SaleFilter, projection?: Record<string, 0 | 1>): AsyncIterable<Sale> {
-    return this.sales.collection.find(saleQuery(filter), projection ? { projection } : {}).sort({ _id: 1 }).batchSize(1000) as unknown as AsyncIterable<Sale>;
+  /**
+   * Streams the matching sales with a server cursor, so memory stays flat: oldest first, or in
+   * whatever order the database finds them when `ordered` is false (sums do not need a sort).
+   */
+  stream(filter: SaleFilter, options: { projection?: Record<string, 0 | 1>; ordered?: boolean } = {}): AsyncIterable<Sale> {
+    const cursor = this.sales.collection.find(saleQuery(filter), options.projection ? { projection: options.projection } : {}).batchSize(1000);
+    return (options.ordered === false ? cursor : cursor.sort({ _id: 1 })) as unknown as AsyncIterable<Sale>;
   }
 
   /**

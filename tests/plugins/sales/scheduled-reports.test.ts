@@ -76,6 +76,11 @@ describe('plugin sales: scheduled reports and workflow actions', () => {
     }
     for (const role of ['agent', 'analyst']) assert.equal((await t.request('post', '/api/reports/sales/schedule', { as: role, body: good })).status, 403, role);
     assert.deepEqual((await t.server.get(Scheduler).list('sales.report')).length, 0, 'nothing refused was left scheduled');
+    assert.equal((await t.request('get', '/api/reports/sales/schedules', { as: 'analyst' })).status, 403);
+    assert.equal((await t.request('delete', '/api/reports/sales/schedules/not-a-schedule', { as: 'manager' })).status, 400);
+    assert.equal((await t.request('get', '/api/reports/sales/reports', { as: 'viewer' })).status, 403);
+    assert.equal((await t.request('get', '/api/reports/sales/reports?cursor=yesterday', { as: 'analyst' })).status, 400);
+    assert.equal((await t.request('get', '/api/reports/sales/reports?limit=0', { as: 'analyst' })).status, 400);
   });
 
   it('a scheduled report fires on the engine clock, is stored, announced on the socket and delivered over HTTP', async () => {
