@@ -4,7 +4,7 @@ import { eventually, startTestServer, type TestServer } from '../helpers/test-ho
 
 describe('reliability: regressions found by fuzzing', () => {
   let t: TestServer;
-  before(async () => { t = await startTestServer({ label: 'fuzz-findings', plugins: ['audit', 'flow'] }); });
+  before(async () => { t = await startTestServer({ label: 'fuzz-findings', plugins: ['audit', 'flow', 'http', 'sales'] }); });
   after(async () => { await t?.stop(); });
 
   it('GET /api/executions answers a cursor it never handed out with 400, not 500', async () => {
@@ -30,6 +30,13 @@ describe('reliability: regressions found by fuzzing', () => {
       cursor = page.body.nextCursor;
     } while (cursor && seen.length < 10);
     assert.equal(new Set(seen).size, 3);
+  });
+
+  it('GET /api/reports/sales/reports answers a cursor with an impossible date with 400, not 500', async () => {
+    const cursor = encodeURIComponent('8404-90-27T7982.7Z|x');
+    const response = await t.request<{ error: { code: string } }>('get', `/api/reports/sales/reports?cursor=${cursor}`, { as: 'owner' });
+    assert.equal(response.status, 400, response.text);
+    assert.equal(response.body.error.code, 'VALIDATION_FAILED');
   });
 
   it('the audit export declares both media types it answers with (NDJSON and CSV)', async () => {

@@ -6,7 +6,7 @@
  */
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
-import { inject, injectable, EngineClock, LoggerToken, notFound, Realtime, StepError } from '../../../core/index.js';
+import { inject, injectable, EngineClock, HttpError, LoggerToken, notFound, Realtime, StepError } from '../../../core/index.js';
 import { HttpRequestAction } from '../../http/public.js';
 import { SalesReportModel, type StoredReport } from '../models/report.js';
 import { previousPeriod, requireTimeZone } from '../periods.js';
@@ -134,6 +134,8 @@ export class SalesReportService {
     if (cursor) {
       const [at, id] = cursor.split('|');
       const when = new Date(at ?? '');
+      // The pattern admits impossible dates (month 90): they are the caller's mistake, not a 500.
+      if (Number.isNaN(when.getTime())) throw new HttpError(400, 'VALIDATION_FAILED', 'query.cursor is not a cursor this list handed out', [{ path: 'query.cursor', message: 'is not a cursor this list handed out' }]);
       query.$or = [{ generatedAt: { $lt: when } }, { generatedAt: when, _id: { $lt: id } }];
     }
     const docs = await this.reports.find(query).sort({ generatedAt: -1, _id: -1 }).limit(limit + 1).lean<StoredReport[]>();
