@@ -75,7 +75,9 @@ export class Outbox {
     }
     if (verdict.decision === 'defer') {
       await this.messages.findOneAndUpdate({ _id: message._id }, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions } });
-      await this.scheduleStored(message._id, verdict.until);
+      // Called from the message's own job, a new time on that job would be cleared when Agenda
+      // saves it after the run: each deferral from here gets a job of its own.
+      await this.scheduler.at(verdict.until, SEND_STORED_JOB, { messageId: String(message._id) }, `${String(message._id)}@${verdict.until.getTime()}`);
       return this.messages.findById(message._id).lean<Message>();
     }
     return this.messenger.dispatch(message._id);
