@@ -1,9 +1,8 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
 /** Meta's messaging limit tiers: unique recipients outside a service window per moving 24 hours. */
-export const TIERS = { TIER_250: 250, TIER_2K: 2000, TIER_10K: 10000, TIER_100K: 100000, TIER_UNLIMITED: null } as const;
-export type Tier = keyof typeof TIERS;
-export const TIER_NAMES = Object.keys(TIERS) as Tier[];
+export const TIER_NAMES = ['TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED'] as const;
+export type Tier = (typeof TIER_NAMES)[number];
 
 const cap = { type: 'integer', minimum: 1 } as const;
 const senderCaps = {
@@ -17,13 +16,21 @@ const senderCaps = {
 export const rateConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['tier', 'perSecond', 'warningThreshold', 'portfolios', 'senders', 'pair', 'backoff', 'pausedRecheckMs', 'windows'],
+  required: ['tier', 'perSecond', 'warningThreshold', 'messagingLimits', 'portfolios', 'senders', 'pair', 'backoff', 'pausedRecheckMs', 'windows'],
   properties: {
     tier: { type: 'string', enum: TIER_NAMES, default: 'TIER_250', description: 'Messaging limit tier of a portfolio that does not set its own' },
     perSecond: { ...senderCaps.perSecond, default: 80 },
     hourly: senderCaps.hourly,
     daily: senderCaps.daily,
     warningThreshold: { ...senderCaps.warningThreshold, default: 0.8 },
+    messagingLimits: {
+      type: 'object', additionalProperties: false, required: ['TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K'], default: {},
+      description: 'Unique recipients each tier allows (Meta\'s figures; change them only if Meta does, or in tests)',
+      properties: {
+        TIER_250: { type: 'integer', minimum: 1, default: 250 }, TIER_2K: { type: 'integer', minimum: 1, default: 2000 },
+        TIER_10K: { type: 'integer', minimum: 1, default: 10000 }, TIER_100K: { type: 'integer', minimum: 1, default: 100000 },
+      },
+    },
     portfolios: {
       type: 'object', default: {},
       description: 'Business portfolios by id: their sender numbers share one messaging limit. A sender in none is a portfolio of its own',

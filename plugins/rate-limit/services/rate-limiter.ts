@@ -7,7 +7,7 @@ import type { Redis, Result } from 'ioredis';
 import { inject, injectable, RedisConnection } from '../../../core/index.js';
 import { RateConfigToken, TIER_NAMES, type RateConfig, type Tier } from '../config.js';
 import { ACQUIRE_KEYS, ACQUIRE_SCRIPT, BACKOFF_SCRIPT } from './scripts.js';
-import { messagingLimit, SenderLimits, type SenderKeys } from './sender-limits.js';
+import { SenderLimits, type SenderKeys } from './sender-limits.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -86,11 +86,12 @@ export class RateLimiter {
       ...keyList, now, request.consume ? 1 : 0, request.countsTowardMessagingLimit ? 1 : 0, recipient,
       defaults.perSecond, defaults.hourly ?? -1, defaults.daily ?? -1, defaults.tier, defaults.warningThreshold,
       this.config.windows.messagingMs, this.config.pair.intervalMs, this.config.pair.burst, ends.second, ends.hour, ends.day, this.config.pausedRecheckMs,
+      ...TIER_NAMES.map((tier) => this.limits.messagingLimit(tier) ?? -1),
     );
     const [decision, code, until, second, hour, day, recipients, perSecond, hourly, daily, , tier, threshold, ...rest] = reply;
     const usage: Usage = { second: Number(second), hour: Number(hour), day: Number(day), uniqueRecipients: Number(recipients) };
     const limits: EffectiveLimits = {
-      tier: tier as Tier, messagingLimit: messagingLimit(tier as Tier), perSecond: Number(perSecond),
+      tier: tier as Tier, messagingLimit: this.limits.messagingLimit(tier as Tier), perSecond: Number(perSecond),
       hourly: Number(hourly) < 0 ? null : Number(hourly), daily: Number(daily) < 0 ? null : Number(daily), warningThreshold: Number(threshold),
     };
     if (decision === 'defer') return { allowed: false, code: code as RateCode, until: new Date(Number(until)), usage, limits };
@@ -153,13 +154,13 @@ export class RateLimiter {
       return Number(settings[field]) < 0 ? null : Number(settings[field]);
     };
     const storedTier = value(1) as string | null;
-    const tier = storedTier && (TIER_NAMES as string[]).includes(storedTier) ? storedTier as Tier : defaults.tier;
+    const tier = storedTier && (TIER_NAMES as readonly string[]).includes(storedTier) ? storedTier as Tier : defaults.tier;
     const paused = value(2) as string | null;
     const backoff = Number(value(3) ?? 0);
     return {
       usage: { second: Number(value(4) ?? 0), hour: Number(value(5) ?? 0), day: Number(value(6) ?? 0), uniqueRecipients: Number(value(7) ?? 0) },
       limits: {
-        tier, messagingLimit: messagingLimit(tier), perSecond: settings.perSecond ? Number(settings.perSecond) : defaults.perSecond,
+        tier, messagingLimit: this.limits.messagingLimit(tier), perSecond: settings.perSecond ? Number(settings.perSecond) : defaults.perSecond,
         hourly: cap('hourly'), daily: cap('daily'), warningThreshold: settings.warningThreshold ? Number(settings.warningThreshold) : defaults.warningThreshold,
       },
       paused: paused !== null, pausedUntil: paused && paused !== '0' ? new Date(Number(paused)) : null,

@@ -13,7 +13,7 @@ export const ACQUIRE_KEYS = [
  * ARGV: now, consume (1/0), counts toward the messaging limit (1/0), recipient ('' when unknown),
  * default perSecond, hourly (-1 none), daily (-1 none), tier, warning threshold,
  * messaging window ms, pair interval ms, pair burst, end of the second / hour / day window,
- * paused recheck ms.
+ * paused recheck ms, then the limit of each tier (TIER_250 … TIER_UNLIMITED; -1 for none).
  *
  * Returns { decision ('allow'|'defer'), code, until ms, second, hour, day, recipients,
  * perSecond, hourly, daily, messaging limit, tier, warning threshold, warnings... (name, used,
@@ -24,7 +24,9 @@ local now = tonumber(ARGV[1])
 local consume = ARGV[2] == '1'
 local counts = ARGV[3] == '1'
 local recipient = ARGV[4]
-local TIERS = { TIER_250 = 250, TIER_2K = 2000, TIER_10K = 10000, TIER_100K = 100000, TIER_UNLIMITED = -1 }
+local TIERS = {
+  TIER_250 = tonumber(ARGV[17]), TIER_2K = tonumber(ARGV[18]), TIER_10K = tonumber(ARGV[19]), TIER_100K = tonumber(ARGV[20]), TIER_UNLIMITED = tonumber(ARGV[21]),
+}
 local function setting(key, field, fallback)
   local v = redis.call('HGET', key, field)
   if v then return tonumber(v) end

@@ -4,7 +4,7 @@
  * process reads them in the same script that decides.
  */
 import { inject, injectable, RedisConnection } from '../../../core/index.js';
-import { RateConfigToken, TIERS, type RateConfig, type Tier } from '../config.js';
+import { RateConfigToken, type RateConfig, type Tier } from '../config.js';
 
 /** Redis keys of one sender (and its portfolio) for the windows that contain `now`. */
 export interface SenderKeys {
@@ -84,6 +84,11 @@ export class SenderLimits {
     };
   }
 
+  /** Unique recipients a tier allows; null for TIER_UNLIMITED. */
+  messagingLimit(tier: Tier): number | null {
+    return tier === 'TIER_UNLIMITED' ? null : this.config.messagingLimits[tier];
+  }
+
   windowEnds(now: number): WindowEnds {
     const end = (length: number) => (Math.floor(now / length) + 1) * length;
     const { windows } = this.config;
@@ -102,8 +107,4 @@ export class SenderLimits {
     }
     await multi.exec();
   }
-}
-
-export function messagingLimit(tier: Tier): number | null {
-  return TIERS[tier];
 }
