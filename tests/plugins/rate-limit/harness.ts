@@ -25,13 +25,15 @@ export function whatsappEnvironment(graph: GraphApiDouble): Record<string, strin
   };
 }
 
-export async function startRate(label: string, settings: { rate?: Record<string, unknown>; whatsapp?: Record<string, unknown> } = {}): Promise<RateHarness> {
+export async function startRate(
+  label: string, settings: { rate?: Record<string, unknown>; whatsapp?: Record<string, unknown> } = {}, plugins = ['audit', 'whatsapp', 'consent', 'rate-limit'],
+): Promise<RateHarness> {
   const graph = new GraphApiDouble();
   await graph.start();
   graph.acceptedTokens = [ACCESS_TOKEN];
   Object.assign(process.env, whatsappEnvironment(graph));
   const t = await startTestServer({
-    label, plugins: ['audit', 'whatsapp', 'consent', 'rate-limit'],
+    label, plugins,
     pluginSettings: {
       whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['rate.limit@1'], ...settings.whatsapp },
       rate: { windows: SHORT_WINDOWS, pausedRecheckMs: 300, backoff: { baseMs: 1000, maxMs: 4000, resetAfterMs: 10000 }, ...settings.rate },
