@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../core/config/load-config.js';
 import { projectRoot } from '../core/paths.js';
 import { FlowgateServer } from '../core/server.js';
-import type { PolicyCheck } from '../core/index.js';
+import { RedisConnection, type PolicyCheck } from '../core/index.js';
 import { RateLimitPolicy } from '../plugins/rate-limit/policies/rate-limit.js';
 import { RateLimiter } from '../plugins/rate-limit/services/rate-limiter.js';
 import { median, percentile, printTable } from './lib.js';
@@ -88,11 +88,21 @@ async function main(): Promise<void> {
   const policies: number[] = [];
   const check1: Array<{ perSecond: number; latencies: number[] }> = [];
   const check10: Array<{ perSecond: number; latencies: number[] }> = [];
+  const redis = server.get(RedisConnection).client;
+  /** Redis's own time per script call since the last reset (INFO commandstats), in µs. */
+  const scriptMicros = async () => {
+    const line = (await redis.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_evalsha:'));
+    await redis.config('RESETSTAT');
+    return Number(/usec_per_call=([\d.]+)/.exec(line ?? '')?.[1] ?? 0);
+  };
+  const inRedis: number[] = [];
   await rate(8, decision); // warm up: scripts loaded, connections open, JIT
   await checkLatencies(server.url, 4);
   for (let i = 0; i < RUNS; i++) {
+    await scriptMicros();
     single.push(await rate(1, decision));
     pipelined.push(await rate(PIPELINE, decision));
+    inRedis.push(await scriptMicros());
     policies.push(await rate(16, policyCheck));
     check1.push(await checkLatencies(server.url, 1));
     check10.push(await checkLatencies(server.url, 10));
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
   await server.stop();
 
   const runs = (values: number[]) => values.map((v) => v.toFixed(0)).join(' ');
+  console.log(`\nRedis time per decision script (INFO commandstats), median: ${median(inRedis).toFixed(1)} µs (runs: ${inRedis.map((v) => v.toFixed(1)).join(' ')})`);
   printTable(`Rate-limit decisions (Lua script in Redis: check and count every window), median of ${RUNS} runs of ${SECONDS} s`, [
     { what: 'limiter, one at a time', 'decisions/s': median(single), 'mean latency ms': 1000 / median(single), 'runs (decisions/s)': runs(single) },
     { what: `limiter, pipelined (${PIPELINE} in flight)`, 'decisions/s': median(pipelined), 'mean latency ms': (1000 * PIPELINE) / median(pipelined), 'runs (decisions/s)': runs(pipelined) },
