@@ -5,10 +5,11 @@
  * deferred by `rate.limit@1`, never dropped. docs/rate-limits.md explains the rules.
  */
 import type { Plugin } from '../../core/index.js';
+import { ProviderRefusalListenerToken } from '../whatsapp/public.js';
 import { rateConfigSchema, RateConfigToken, type RateConfig } from './config.js';
 import { RateLimitPolicy } from './policies/rate-limit.js';
-import { RateLifecycle } from './rate-lifecycle.js';
 import { RateLimitRoutes } from './routes.js';
+import { ProviderBackoff } from './services/provider-backoff.js';
 import { RATE_TOPIC, RateAnnouncer } from './services/rate-announcer.js';
 import { RateLimiter } from './services/rate-limiter.js';
 import { SenderLimits } from './services/sender-limits.js';
@@ -29,6 +30,9 @@ const rate: Plugin<RateConfig> = {
     r.bind(SenderLimits).toSelf().inSingletonScope();
     r.bind(RateLimiter).toSelf().inSingletonScope();
     r.bind(RateAnnouncer).toSelf().inSingletonScope();
+    r.bind(ProviderBackoff).toSelf().inSingletonScope();
+    // Bound at registration so that refusals during other plugins' start-up already back off.
+    r.bind(ProviderRefusalListenerToken).toService(ProviderBackoff);
     r.permissions({ 'rate-limits:read': 'analyst', 'rate-limits:write': 'admin' });
     r.policy({
       type: 'limit', version: 1, impl: RateLimitPolicy, config: { type: 'object', additionalProperties: false, properties: {} },
@@ -46,7 +50,6 @@ const rate: Plugin<RateConfig> = {
         'rate.updated': { type: 'object', required: ['phoneNumberId', 'by', 'at'] },
       },
     });
-    r.lifecycle(RateLifecycle);
   },
 };
 

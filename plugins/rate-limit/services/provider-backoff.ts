@@ -1,31 +1,26 @@
 import type { Logger } from 'winston';
-import { inject, injectable, LoggerToken, type PluginLifecycle } from '../../core/index.js';
-import { SendFeedback, type ProviderRefusal } from '../whatsapp/public.js';
-import { RateAnnouncer } from './services/rate-announcer.js';
-import { RateLimiter } from './services/rate-limiter.js';
+import { inject, injectable, LoggerToken } from '../../../core/index.js';
+import type { ProviderRefusal, ProviderRefusalListener } from '../../whatsapp/public.js';
+import { RateAnnouncer } from './rate-announcer.js';
+import { RateLimiter } from './rate-limiter.js';
 
 /** Meta's pair rate limit: only that recipient waits, not the whole sender. */
 const PAIR_LIMIT_CODE = 131056;
 
 /**
- * Listens to the WhatsApp plugin's refused sends: a rate-limit error (130429, 80007, 131048, 4,
+ * Hears the WhatsApp plugin's refused sends: a rate-limit error (130429, 80007, 131048, 4,
  * HTTP 429; 131056 for a pair) puts the sender, or the pair, into backoff, which
  * `rate.limit@1` then enforces for every process.
  */
 @injectable()
-export class RateLifecycle implements PluginLifecycle {
+export class ProviderBackoff implements ProviderRefusalListener {
   constructor(
-    @inject(SendFeedback) private readonly feedback: SendFeedback,
     @inject(RateLimiter) private readonly limiter: RateLimiter,
     @inject(RateAnnouncer) private readonly announcer: RateAnnouncer,
     @inject(LoggerToken) private readonly logger: Logger,
   ) {}
 
-  async start(): Promise<void> {
-    this.feedback.onProviderRefusal((refusal) => this.refused(refusal));
-  }
-
-  private async refused({ phoneNumberId, recipient, error, at }: ProviderRefusal): Promise<void> {
+  async onProviderRefusal({ phoneNumberId, recipient, error, at }: ProviderRefusal): Promise<void> {
     if (error.category !== 'rate-limit') return;
     const pair = error.code === PAIR_LIMIT_CODE && recipient ? recipient : undefined;
     const { until, attempt } = await this.limiter.backOff(phoneNumberId, pair, at.getTime());
