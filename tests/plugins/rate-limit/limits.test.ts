@@ -16,13 +16,15 @@ interface SenderView {
 /** One sender number per test, so that tests do not share counters. */
 const SENDERS = ['100001', '100002', '100003', '100004', '100005', '100006', '100007', '100008'];
 const PORTFOLIO = ['200001', '200002'];
+/** Long enough that a loaded machine still sees the backoff before it ends. */
+const BACKOFF_BASE_MS = 3000;
 
 describe('plugin rate: limits', () => {
   let h: RateHarness;
   before(async () => {
     h = await startRate('rate-limits', {
       whatsapp: { senders: [...SENDERS, ...PORTFOLIO].map((phoneNumberId) => ({ phoneNumberId })) },
-      rate: { portfolios: { acme: { senders: PORTFOLIO } }, pair: { burst: 2, intervalMs: 1500 } },
+      rate: { portfolios: { acme: { senders: PORTFOLIO } }, pair: { burst: 2, intervalMs: 1500 }, backoff: { baseMs: BACKOFF_BASE_MS, maxMs: 4 * BACKOFF_BASE_MS, resetAfterMs: 60_000 } },
     });
   });
   after(async () => { await h.stop(); });
@@ -166,6 +168,8 @@ describe('plugin rate: limits', () => {
       assert.equal(reset.status, 200);
       assert.deepEqual({ day: reset.body.usage.day, hour: reset.body.usage.hour }, { day: 0, hour: 0 });
       assert.equal((await send(newPhone(), sender)).status, 201);
+      // The send deferred before the reset still goes out at its time.
+      await eventually(async () => sentTo(phone).length === 1, 8000);
       await configure(sender, { daily: null });
     });
   });
@@ -178,9 +182,9 @@ describe('plugin rate: limits', () => {
       assert.equal((refused.body as MessageView).status, 'failed');
       const view = (await h.t.request<SenderView>('get', `/api/rate-limits/${sender}`, { as: 'analyst' })).body;
       const wait = Date.parse(view.backoffUntil as string) - Date.now();
-      assert.ok(wait > 0 && wait <= 1000, `first backoff within the base delay (${wait} ms)`);
+      assert.ok(wait > 0 && wait <= BACKOFF_BASE_MS, `first backoff within the base delay (${wait} ms)`);
       const phone = newPhone();
-      const { until } = assertDeferred(await send(phone, sender), 'RATE_SENDER_BACKOFF', 1000);
+      const { until } = assertDeferred(await send(phone, sender), 'RATE_SENDER_BACKOFF', BACKOFF_BASE_MS);
       await eventually(async () => sentTo(phone).length === 1, 8000);
       assert.ok(sentTo(phone)[0]!.at.getTime() >= until - 5);
     });
@@ -194,7 +198,7 @@ describe('plugin rate: limits', () => {
       assert.ok(first);
       const { until, attempt } = await limiter.backOff(sender);
       assert.equal(attempt, 2);
-      assert.ok(until.getTime() - Date.now() > 900 && until.getTime() >= first.getTime(), 'the second delay is between 1 and 2 base delays');
+      assert.ok(until.getTime() - Date.now() > BACKOFF_BASE_MS * 0.8 && until.getTime() >= first.getTime(), 'the second delay is between 1 and 2 base delays');
       await h.t.request('post', `/api/rate-limits/${sender}/reset`, { as: 'admin' });
       h.graph.failNext({ code: 131048, message: 'Spam rate limit hit' });
       assert.equal(((await send(newPhone(), sender)).body as MessageView).status, 'failed');
@@ -207,7 +211,7 @@ describe('plugin rate: limits', () => {
       const phone = newPhone();
       h.graph.failNext({ code: 131056, message: '(#131056) (Business Account, Consumer Account) pair rate limit hit' });
       assert.equal(((await send(phone, sender)).body as MessageView).status, 'failed');
-      assertDeferred(await send(phone, sender), 'RATE_PAIR_BACKOFF', 1000);
+      assertDeferred(await send(phone, sender), 'RATE_PAIR_BACKOFF', BACKOFF_BASE_MS);
       assert.equal((await send(newPhone(), sender)).status, 201);
     });
   });
