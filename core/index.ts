@@ -20,3 +20,6 @@ export { injectable, inject, multiInject, optional } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';
 export { coreVersion, projectRoot } from './paths.js';
 export { createAjv, describeErrors } from './schema/ajv.js';
+export { ProgressBar, type ProgressBarOptions } from './cli/progress-bar.js';
+// Models are declared with the core's own mongoose, so a plugin needs no mongoose of its own.
+export { Schema, type Model } from 'mongoose';
