@@ -34,11 +34,12 @@ export const whatsappConfigSchema = {
       description: 'Policy type ids every send must pass, in order (consent and rate-limit plugins add theirs)',
     },
     bulk: {
-      type: 'object', additionalProperties: false, required: ['concurrency', 'leaseMs', 'maxRecipients'], default: {},
+      type: 'object', additionalProperties: false, required: ['concurrency', 'leaseMs', 'maxRecipients', 'waitForDeferralMs'], default: {},
       properties: {
         concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
         leaseMs: { type: 'integer', minimum: 1000, default: 15000, description: 'A campaign whose runner stops renewing this lease is resumed by another process' },
         maxRecipients: { type: 'integer', minimum: 1, default: 10000 },
+        waitForDeferralMs: { type: 'integer', minimum: 0, maximum: 60000, default: 2000, description: 'A recipient deferred by a policy for at most this long (a throughput limit) is waited for by the runner instead of scheduled' },
       },
     },
     retry: {

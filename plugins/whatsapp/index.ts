@@ -32,6 +32,7 @@ import { MarketingPreferences } from './services/marketing-preferences.js';
 import { MessageKeys } from './services/message-keys.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
+import { SendFeedback } from './services/send-feedback.js';
 import { SendPolicies } from './services/send-policies.js';
 import { TemplateReviews } from './services/template-reviews.js';
 import { messageTriggerConfigSchema, MessageTrigger } from './triggers/message.js';
@@ -65,6 +66,7 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(OutboundStep).toSelf().inSingletonScope();
     r.bind(MessageKeys).toSelf().inSingletonScope();
     r.bind(TemplateReviews).toSelf().inSingletonScope();
+    r.bind(SendFeedback).toSelf().inSingletonScope();
     r.model(ContactModel);
     r.model(MessageModel);
     r.model(WebhookUpdateModel);

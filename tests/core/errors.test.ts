@@ -15,7 +15,7 @@ const THROWN = [
   /'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g,
 ];
 /** Upper-case literals that are not Flowgate's codes. */
-const NOT_OURS = new Set(['ERR_MODULE_NOT_FOUND', /* Meta's template button types */ 'QUICK_REPLY', 'PHONE_NUMBER', 'COPY_CODE']);
+const NOT_OURS = new Set(['ERR_MODULE_NOT_FOUND', /* Meta's template button types */ 'QUICK_REPLY', 'PHONE_NUMBER', 'COPY_CODE', /* Meta's messaging limit tiers */ 'TIER_250', 'TIER_2K', 'TIER_10K', 'TIER_100K', 'TIER_UNLIMITED']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
