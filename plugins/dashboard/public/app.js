@@ -221,8 +221,10 @@ function gauge(label, used, limit) {
 async function loadRateLimits() {
   const { items } = await api('GET', '/api/rate-limits');
   $('rate-limits').replaceChildren(...items.map((sender) => {
-    const block = element('div', {}, element('h3', {}, `Sender ${sender.phoneNumberId} `, badge(sender.paused ? 'paused' : 'ok')),
-      ...sender.usage.map((u) => gauge(u.label, u.used, u.limit)));
+    const { usage, limits } = sender;
+    const block = element('div', {}, element('h3', {}, `Sender ${sender.phoneNumberId} `, badge(sender.paused ? 'paused' : 'ok'), ' ', element('span', { className: 'note' }, sender.tier)),
+      gauge('This second', usage.second, limits.perSecond), gauge('This hour', usage.hour, limits.hourly), gauge('Today', usage.day, limits.daily),
+      gauge(`Unique recipients, 24 h${sender.portfolio ? ` (portfolio ${sender.portfolio})` : ''}`, usage.uniqueRecipients, sender.messagingLimit));
     block.dataset.phoneNumberId = sender.phoneNumberId;
     return block;
   }));
