@@ -33,7 +33,7 @@ describe('dashboard (headless Chromium)', function () {
       WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url, CONSENT_ERASURE_KEY: 'dashboard-test-erasure-key',
     });
     t = await startIdentityServer({
-      label: 'dashboard', plugins: ['audit', 'identity', 'flow', 'whatsapp', 'consent', 'dashboard'],
+      label: 'dashboard', plugins: ['audit', 'identity', 'flow', 'whatsapp', 'consent', 'rate-limit', 'dashboard'],
       pluginSettings: { whatsapp: { requestTimeoutMs: 2000 } },
     });
     mkdirSync(screenshotDir, { recursive: true });
@@ -83,6 +83,8 @@ describe('dashboard (headless Chromium)', function () {
     const trail = await page.waitForSelector('[data-testid=trail]');
     assert.match(await trail.innerText(), /consent\.revoke@1/);
     await page.waitForSelector(`#messages tr:has-text("+${phone}")`);
+    const gauges = await page.waitForSelector(`#rate-limits [data-phone-number-id="${PHONE_NUMBER_ID}"]`);
+    assert.match(await gauges.innerText(), /This hour[\s\S]*Unique recipients, 24 h/);
     await page.screenshot({ path: join(screenshotDir, 'dashboard.png'), fullPage: true });
   });
 
