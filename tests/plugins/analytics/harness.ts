@@ -6,7 +6,7 @@ export const FAST_ANALYTICS = { retentionDays: 36_500, flushEveryMs: 100, realti
 
 export async function startAnalytics(label: string, options: TestServerOptions = {}): Promise<TestServer> {
   return startTestServer({
-    label, plugins: ['analytics', ...(options.plugins ?? [])], ...options,
+    ...options, label, plugins: ['analytics', ...(options.plugins ?? [])],
     pluginSettings: { ...(options.pluginSettings ?? {}), analytics: { ...FAST_ANALYTICS, ...((options.pluginSettings?.analytics as object | undefined) ?? {}) } },
   });
 }
