@@ -8,18 +8,20 @@
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
 import { inject, injectable, LoggerToken, RedisConnection } from '../../../core/index.js';
-import { RollupModel, type Rollup } from '../models/rollup.js';
+import { CountedTypeModel, DayRollupModel, HourRollupModel, rollupId, type CountedType, type DayCombo, type HourCombo, type Rollup } from '../models/rollup.js';
 import { EventRecorder } from './event-recorder.js';
 import { RollupBuffer } from './rollup-buffer.js';
 
 const DUPLICATE_KEY = 11000;
-/** Longer than any flush takes: a flush writes one document per type and day touched since the last one. */
+/** Longer than any flush takes: a flush writes two documents per type and day touched since the last one. */
 const LOCK_HOLD_MS = 60_000;
 
 @injectable()
 export class RollupFlusher {
   constructor(
-    @inject(RollupModel.token) private readonly rollups: Model<Rollup>,
+    @inject(DayRollupModel.token) private readonly days: Model<Rollup<DayCombo>>,
+    @inject(HourRollupModel.token) private readonly hours: Model<Rollup<HourCombo>>,
+    @inject(CountedTypeModel.token) private readonly types: Model<CountedType>,
     @inject(RollupBuffer) private readonly buffer: RollupBuffer,
     @inject(EventRecorder) private readonly recorder: EventRecorder,
     @inject(RedisConnection) private readonly redis: RedisConnection,
@@ -54,35 +56,42 @@ export class RollupFlusher {
 
   private async apply(batch: number, counts: Record<string, string>, dims: Map<string, Record<string, string>>): Promise<number> {
     // field: <type>|<day>|<combo>|<hour>|<n or v>
-    const updates = new Map<string, { type: string; day: string; inc: Record<string, number>; set: Record<string, unknown> }>();
+    const updates = new Map<string, { type: string; day: string; days: Record<string, number>; hours: Record<string, number>; set: Record<string, unknown> }>();
     for (const [field, raw] of Object.entries(counts)) {
       const [type = '', day = '', combo = '', hour = '', kind = ''] = field.split('|');
-      const id = `${type}|${day}`;
+      const id = rollupId(type, day);
       let update = updates.get(id);
-      if (!update) updates.set(id, update = { type, day, inc: {}, set: { lastBatch: batch } });
+      if (!update) updates.set(id, update = { type, day, days: {}, hours: {}, set: { lastBatch: batch } });
       const amount = Number(raw);
       const total = kind === 'n' ? `c.${combo}.n` : `c.${combo}.v`;
       const perHour = kind === 'n' ? `c.${combo}.h.${hour}` : `c.${combo}.hv.${hour}`;
-      update.inc[total] = (update.inc[total] ?? 0) + amount;
-      update.inc[perHour] = (update.inc[perHour] ?? 0) + amount;
+      update.days[total] = (update.days[total] ?? 0) + amount;
+      update.hours[perHour] = (update.hours[perHour] ?? 0) + amount;
       update.set[`c.${combo}.d`] = dims.get(combo) ?? {};
+    }
+    const types = new Set([...updates.values()].map((u) => u.type));
+    for (const type of types) {
+      await this.types.collection.updateOne({ _id: type } as never, { $setOnInsert: { firstCountedAt: new Date() } }, { upsert: true }).catch(ignoreDuplicate);
     }
     let written = 0;
     for (const [id, update] of updates) {
-      try {
-        // The driver's collection, not the model: mongoose would add $setOnInsert defaults that clash with `c.…`.
-        await this.rollups.collection.updateOne(
-          { _id: id, lastBatch: { $lt: batch } } as never,
-          { $inc: update.inc, $set: update.set, $setOnInsert: { type: update.type, day: new Date(`${update.day}T00:00:00Z`) } },
-          { upsert: true },
-        );
-        written++;
-      } catch (error) {
-        // The document exists with this batch applied already (a flush that crashed after it).
-        if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      const onInsert = { $setOnInsert: { type: update.type, day: new Date(`${update.day}T00:00:00Z`) } };
+      // The drivers' collections, not the models: mongoose would add $setOnInsert defaults that clash with `c.…`.
+      for (const [collection, inc] of [[this.days.collection, update.days], [this.hours.collection, update.hours]] as const) {
+        try {
+          await collection.updateOne({ _id: id, lastBatch: { $lt: batch } } as never, { $inc: inc, $set: update.set, ...onInsert }, { upsert: true });
+          written++;
+        } catch (error) {
+          // The document exists with this batch applied already (a flush that crashed after it).
+          ignoreDuplicate(error);
+        }
       }
     }
     this.logger.debug('analytics rollups flushed', { batch, documents: written });
     return written;
   }
+}
+
+function ignoreDuplicate(error: unknown): void {
+  if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
 }
