@@ -92,25 +92,22 @@ const bucketProperties = {
 } as const;
 const bucketRequired = ['key', 'start', 'label', 'hours'] as const;
 
-const messageCounts = { sent: count, delivered: count, read: count, failed: count, received: count, replied: count } as const;
-export const messagesResultSchema = {
-  type: 'object', required: ['period', 'interval', 'buckets', 'totals'],
-  properties: {
-    period: periodViewSchema, interval: { type: 'string' },
-    buckets: { type: 'array', items: { type: 'object', required: [...bucketRequired, ...Object.keys(messageCounts)], properties: { ...bucketProperties, ...messageCounts } } },
-    totals: { type: 'object', required: Object.keys(messageCounts), properties: messageCounts },
-  },
-} as const;
+/** A series answer: its period and interval, one row of `counts` per bucket, and their totals. */
+function seriesResultSchema<C extends Record<string, unknown>>(counts: C) {
+  const names = Object.keys(counts);
+  return {
+    type: 'object', required: ['period', 'interval', 'buckets', 'totals'],
+    properties: {
+      period: periodViewSchema, interval: { type: 'string' },
+      buckets: { type: 'array', items: { type: 'object', required: [...bucketRequired, ...names], properties: { ...bucketProperties, ...counts } } },
+      totals: { type: 'object', required: names, properties: counts },
+    },
+  } as const;
+}
 
-const deliveryCounts = { sent: count, delivered: count, read: count, failed: count, deliveryRate: rate, readRate: rate, failureRate: rate } as const;
-export const deliveryRatesResultSchema = {
-  type: 'object', required: ['period', 'interval', 'buckets', 'totals'],
-  properties: {
-    period: periodViewSchema, interval: { type: 'string' },
-    buckets: { type: 'array', items: { type: 'object', required: [...bucketRequired, ...Object.keys(deliveryCounts)], properties: { ...bucketProperties, ...deliveryCounts } } },
-    totals: { type: 'object', required: Object.keys(deliveryCounts), properties: deliveryCounts },
-  },
-} as const;
+export const messagesResultSchema = seriesResultSchema({ sent: count, delivered: count, read: count, failed: count, received: count, replied: count });
+const messageCounts = messagesResultSchema.properties.totals.properties;
+export const deliveryRatesResultSchema = seriesResultSchema({ sent: count, delivered: count, read: count, failed: count, deliveryRate: rate, readRate: rate, failureRate: rate });
 
 const consentCounts = { optedIn: count, optedOut: count } as const;
 export const consentResultSchema = {
@@ -124,33 +121,21 @@ export const consentResultSchema = {
   },
 } as const;
 
-export const workflowsResultSchema = {
-  type: 'object', required: ['period', 'items'],
-  properties: {
-    period: periodViewSchema,
-    items: {
-      type: 'array',
-      items: {
-        type: 'object', required: ['workflowId', 'executions', 'succeeded', 'failed', 'cancelled', 'failureRate', 'averageDurationMs'],
-        properties: { workflowId: { type: 'string' }, executions: count, succeeded: count, failed: count, cancelled: count, failureRate: rate, averageDurationMs: { type: ['integer', 'null'] } },
-      },
-    },
-  },
-} as const;
+/** A breakdown answer: its period and one item per workflow, template…, each with all of `fields`. */
+function itemsResultSchema<F extends Record<string, unknown>>(fields: F) {
+  return {
+    type: 'object', required: ['period', 'items'],
+    properties: { period: periodViewSchema, items: { type: 'array', items: { type: 'object', required: Object.keys(fields), properties: fields } } },
+  } as const;
+}
 
-export const templatesResultSchema = {
-  type: 'object', required: ['period', 'items'],
-  properties: {
-    period: periodViewSchema,
-    items: {
-      type: 'array',
-      items: {
-        type: 'object', required: ['templateName', 'sent', 'delivered', 'read', 'failed', 'replied', 'readRate', 'replyRate'],
-        properties: { templateName: { type: 'string' }, sent: count, delivered: count, read: count, failed: count, replied: count, readRate: rate, replyRate: rate },
-      },
-    },
-  },
-} as const;
+export const workflowsResultSchema = itemsResultSchema({
+  workflowId: { type: 'string' }, executions: count, succeeded: count, failed: count, cancelled: count, failureRate: rate, averageDurationMs: { type: ['integer', 'null'] },
+});
+
+export const templatesResultSchema = itemsResultSchema({
+  templateName: { type: 'string' }, sent: count, delivered: count, read: count, failed: count, replied: count, readRate: rate, replyRate: rate,
+});
 
 const salesSchema = {
   type: 'array',
