@@ -17,7 +17,8 @@ const count = async (t: TestServer, type: string, from: string, to: string): Pro
   return body.byType.find((b) => b.type === type)?.count ?? 0;
 };
 
-describe('plugin analytics: crash safety of the rollup hand-offs', () => {
+describe('plugin analytics: crash safety of the rollup hand-offs', function () {
+  this.timeout(90_000);
   let t: TestServer;
   let buffer: RollupBuffer;
   let flusher: RollupFlusher;

@@ -12,7 +12,8 @@ import { get, settled, startAnalytics } from './harness.js';
 
 interface Messages { totals: Record<string, number> }
 
-describe('plugin analytics: facts from the WhatsApp, consent and workflow plugins', () => {
+describe('plugin analytics: facts from the WhatsApp, consent and workflow plugins', function () {
+  this.timeout(90_000);
   let t: TestServer;
   let graph: GraphApiDouble;
   const today = () => new Date().toISOString().slice(0, 10);

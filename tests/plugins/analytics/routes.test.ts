@@ -7,7 +7,9 @@ type ErrorBody = { error: { code: string; details?: unknown } };
 const FIGURE_ROUTES = ['overview', 'messages', 'delivery-rates', 'consent', 'workflows', 'templates', 'funnel'];
 const ALL_GET_ROUTES = [...FIGURE_ROUTES.map((r) => `/api/analytics/${r}`), '/api/analytics/realtime', '/api/analytics/events'];
 
-describe('plugin analytics: routes', () => {
+describe('plugin analytics: routes', function () {
+  // Rollup reads and flushes wait on FerretDB, which slows down several times on a busy machine.
+  this.timeout(90_000);
   let t: TestServer;
   before(async () => { t = await startAnalytics('an-routes', { pluginSettings: { analytics: { retentionDays: 3_650 } } }); });
   after(async () => { await t.stop(); });

@@ -7,7 +7,8 @@ interface Series { period: { from: string; to: string; exactDayBoundaries: boole
 const sent = (id: string, occurredAt: string) => ({ id, type: 'message.sent', occurredAt, dimensions: { phoneNumberId: 'tz' } });
 const daily = (series: Series) => Object.fromEntries(series.buckets.map((b) => [b.key, b.sent]));
 
-describe('plugin analytics: time zones and DST at bucket boundaries', () => {
+describe('plugin analytics: time zones and DST at bucket boundaries', function () {
+  this.timeout(90_000);
   let t: TestServer;
   before(async () => {
     t = await startAnalytics('an-tz');
