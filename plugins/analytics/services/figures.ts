@@ -10,6 +10,8 @@ export const MESSAGE_FACTS = { sent: 'message.sent', delivered: 'message.deliver
 export const CONSENT_FACTS = { optedIn: 'consent.opted_in', optedOut: 'consent.opted_out' } as const;
 export const EXECUTION_FINISHED = 'execution.finished';
 export const SALE_RECORDED = 'sale.recorded';
+/** Reported by the sales plugin when a sale is voided, or replaced by an edited revision: it takes the sale back out. */
+export const SALE_VOIDED = 'sale.voided';
 export const CONTACT_CREATED = 'contact.created';
 
 type Filter = Record<string, string>;
@@ -50,17 +52,19 @@ function breakdown<N extends string>(cells: Cell[], dimension: string, facts: Re
   return [...byValue].map(([value, list]) => ({ value, ...totalsOf(list, facts) })).sort((a, b) => (a.value < b.value ? -1 : 1));
 }
 
+/** Sales per currency net of voids: a voided (or edited) sale's earlier report is taken back out. */
 function salesByCurrency(cells: Cell[]): Array<{ currency: string; count: number; amount: number }> {
   const byCurrency = new Map<string, { currency: string; count: number; amount: number }>();
   for (const cell of cells) {
-    if (cell.type !== SALE_RECORDED) continue;
+    const sign = cell.type === SALE_RECORDED ? 1 : cell.type === SALE_VOIDED ? -1 : 0;
+    if (sign === 0) continue;
     const currency = cell.group.currency || 'unknown';
     const entry = byCurrency.get(currency) ?? { currency, count: 0, amount: 0 };
-    entry.count += cell.count;
-    entry.amount += cell.sum;
+    entry.count += sign * cell.count;
+    entry.amount += sign * cell.sum;
     byCurrency.set(currency, entry);
   }
-  return [...byCurrency.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1));
+  return [...byCurrency.values()].filter((e) => e.count !== 0 || e.amount !== 0).sort((a, b) => (a.currency < b.currency ? -1 : 1));
 }
 
 @injectable()
@@ -153,8 +157,9 @@ export class Figures {
 
   async funnel(period: Period, filter: Filter) {
     const stages = this.config.funnel;
-    const cells = await this.reader.read({ types: stages.map((s) => s.type), period, interval: 'total', filter, groupBy: ['currency'] });
-    const counts = stages.map((stage) => cells.filter((c) => c.type === stage.type).reduce((n, c) => n + c.count, 0));
+    const cells = await this.reader.read({ types: [...stages.map((s) => s.type), SALE_VOIDED], period, interval: 'total', filter, groupBy: ['currency'] });
+    const voided = cells.filter((c) => c.type === SALE_VOIDED).reduce((n, c) => n + c.count, 0);
+    const counts = stages.map((stage) => cells.filter((c) => c.type === stage.type).reduce((n, c) => n + c.count, 0) - (stage.type === SALE_RECORDED ? voided : 0));
     const first = counts[0] ?? 0;
     return {
       stages: stages.map((stage, i) => ({

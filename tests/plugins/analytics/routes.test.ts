@@ -99,6 +99,8 @@ describe('plugin analytics: routes', function () {
         { id: 'x3', type: 'execution.finished', occurredAt: '2026-02-03T09:00:00Z', dimensions: { workflowId: 'help-keyword', status: 'succeeded' }, value: 50 },
         { id: 'sale1', type: 'sale.recorded', occurredAt: '2026-02-05T09:00:00Z', value: 12_500, dimensions: { currency: 'EUR', campaignId: 'c1', templateName: 'welcome', agentId: 'ag1' } },
         { id: 'sale2', type: 'sale.recorded', occurredAt: '2026-02-05T10:00:00Z', value: 990, dimensions: { currency: 'USD', campaignId: 'c2', agentId: 'ag2' } },
+        { id: 'sale3', type: 'sale.recorded', occurredAt: '2026-02-05T11:00:00Z', value: 500, dimensions: { currency: 'USD', campaignId: 'c2', agentId: 'ag2' } },
+        { id: 'sale3-void', type: 'sale.voided', occurredAt: '2026-02-06T11:00:00Z', value: 500, dimensions: { currency: 'USD', campaignId: 'c2', agentId: 'ag2' } },
       ]);
       await settled(t);
     });
@@ -111,6 +113,7 @@ describe('plugin analytics: routes', function () {
       assert.deepEqual(body.consent, { optedIn: 1, optedOut: 2 });
       assert.deepEqual(body.workflows, { executions: 3, failed: 1 });
       assert.equal(body.contacts.created, 3);
+      // sale3 was voided: net of voids.
       assert.deepEqual(body.sales, { count: 2, byCurrency: [{ currency: 'EUR', count: 1, amount: 12_500 }, { currency: 'USD', count: 1, amount: 990 }] });
     });
 
