@@ -42,7 +42,8 @@ export class AnalyticsLifecycle implements PluginLifecycle {
       });
     });
     await this.scheduler.every(this.config.pruneEvery, PRUNE_JOB, {}, { key: PRUNE_JOB });
-    const heartbeatMs = Math.max(10_000, 5 * this.config.flushEveryMs);
+    // Long enough that a process stalled by a busy machine is not taken for dead while its batch is in flight.
+    const heartbeatMs = Math.max(30_000, 10 * this.config.flushEveryMs);
     await this.buffer.heartbeat(this.recorder.processId, heartbeatMs);
     this.every(this.config.flushEveryMs, 'flush', async () => {
       await this.buffer.heartbeat(this.recorder.processId, heartbeatMs);
