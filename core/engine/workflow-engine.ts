@@ -468,6 +468,7 @@ export class WorkflowEngine implements WorkflowEvents {
     this.logger.warn('execution timed out', { executionId, workflowId: failed.workflowId });
     this.counters.executions.inc({ workflow: failed.workflowId, status: 'failed' });
     this.realtime.publish('executions', 'execution.finished', { executionId, workflowId: failed.workflowId, status: 'failed', durationMs: now.getTime() - failed.createdAt.getTime(), error: failed.error });
+    this.coreEvents.emit('execution.finished', { executionId, workflowId: failed.workflowId, workflowVersion: failed.workflowVersion, status: 'failed', durationMs: now.getTime() - failed.createdAt.getTime(), error: failed.error ?? null });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -490,6 +491,7 @@ export class WorkflowEngine implements WorkflowEvents {
     await this.redis.client.publish(this.cancelChannel, executionId);
     await this.scheduler.cancel(RESUME_JOB, `resume:${executionId}`).catch(() => 0);
     this.realtime.publish('executions', 'execution.finished', { executionId, workflowId: cancelled.workflowId, status: 'cancelled', durationMs: now.getTime() - cancelled.createdAt.getTime(), error: null });
+    this.coreEvents.emit('execution.finished', { executionId, workflowId: cancelled.workflowId, workflowVersion: cancelled.workflowVersion, status: 'cancelled', durationMs: now.getTime() - cancelled.createdAt.getTime(), error: null });
     return cancelled;
   }
 

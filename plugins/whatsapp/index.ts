@@ -29,6 +29,7 @@ import { DeliveryReports } from './services/delivery-reports.js';
 import { DeliveryTimeline } from './services/delivery-timeline.js';
 import { InboundProcessor } from './services/inbound-processor.js';
 import { MarketingPreferences } from './services/marketing-preferences.js';
+import { MessageFacts } from './services/message-facts.js';
 import { MessageKeys } from './services/message-keys.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
@@ -65,6 +66,7 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(DeliveryReports).toSelf().inSingletonScope();
     r.bind(OutboundStep).toSelf().inSingletonScope();
     r.bind(MessageKeys).toSelf().inSingletonScope();
+    r.bind(MessageFacts).toSelf().inSingletonScope();
     r.bind(TemplateReviews).toSelf().inSingletonScope();
     r.bind(SendFeedback).toSelf().inSingletonScope();
     r.model(ContactModel);

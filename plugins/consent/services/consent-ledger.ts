@@ -6,8 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { HttpError, inject, injectable, Realtime } from '../../../core/index.js';
+import { CoreEvents, HttpError, inject, injectable, Realtime } from '../../../core/index.js';
 import { ConsentConfigToken, type ConsentConfig } from '../config.js';
+import { normalizeKeyword } from '../keywords.js';
 import {
   ConsentChangeModel, ConsentRecordModel, type ConsentBlock, type ConsentChange, type ConsentEvidence, type ConsentRecord, type ConsentSource, type ConsentState,
 } from '../models/consent.js';
@@ -54,6 +55,7 @@ export class ConsentLedger {
     @inject(ConsentRecordModel.token) private readonly records: Model<ConsentRecord>,
     @inject(ConsentConfigToken) private readonly config: ConsentConfig,
     @inject(Realtime) private readonly realtime: Realtime,
+    @inject(CoreEvents) private readonly coreEvents: CoreEvents,
   ) {}
 
   /** Records a change (idempotent by key) and returns the contact's state afterwards; `recorded` is false for a repeat. */
@@ -75,7 +77,17 @@ export class ConsentLedger {
     await this.apply(change);
     const consent = await this.get(change.phone);
     this.realtime.publish('consent', 'consent.changed', { ...consent, changeId: change._id });
+    this.reportFact(change);
     return { consent, change: toChangeView(change), recorded: true };
+  }
+
+  /** The opt-in or opt-out as an analytics fact (no phone: figures carry no personal data), by source and keyword. */
+  private reportFact(change: ConsentChange): void {
+    const keyword = change.source === 'keyword' && change.evidence?.text ? normalizeKeyword(change.evidence.text).slice(0, 40) : '';
+    this.coreEvents.emit('analytics', {
+      id: `consent.${change.state}:${change._id}`, type: `consent.${change.state}`, occurredAt: change.at,
+      dimensions: { source: change.source, ...(keyword ? { keyword } : {}) },
+    });
   }
 
   private async apply(change: ConsentChange): Promise<void> {

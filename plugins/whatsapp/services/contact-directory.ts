@@ -6,6 +6,7 @@
 import type { Model } from 'mongoose';
 import { inject, injectable } from '../../../core/index.js';
 import { ContactModel, type Contact } from '../models/contact.js';
+import { MessageFacts } from './message-facts.js';
 
 export const WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -27,7 +28,10 @@ const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
 
 @injectable()
 export class ContactDirectory {
-  constructor(@inject(ContactModel.token) private readonly contacts: Model<Contact>) {}
+  constructor(
+    @inject(ContactModel.token) private readonly contacts: Model<Contact>,
+    @inject(MessageFacts) private readonly facts: MessageFacts,
+  ) {}
 
   /** Finds or creates the contact for this identity and fills in ids and names it did not have. */
   async identify(identity: Identity, inbound?: { phoneNumberId: string; at: Date }): Promise<Contact> {
@@ -50,6 +54,7 @@ export class ContactDirectory {
       if (scanned) return scanned as Contact;
       try {
         const created = await this.contacts.create({ _id: ids[0], ...set, ...(inbound ? { lastInboundAt: new Map([[inbound.phoneNumberId, inbound.at]]) } : {}), createdAt: new Date() });
+        this.facts.contactCreated(created._id, inbound?.at ?? created.createdAt, inbound?.phoneNumberId);
         return created.toObject();
       } catch (error) {
         // Another update of the same POST created it first: find it on the next pass.

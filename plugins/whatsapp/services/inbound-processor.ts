@@ -18,6 +18,7 @@ import { parseInbound, providerErrors, unixToDate } from '../webhook/inbound-con
 import { ContactDirectory } from './contact-directory.js';
 import { DeliveryTimeline } from './delivery-timeline.js';
 import { MarketingPreferences } from './marketing-preferences.js';
+import { MessageFacts } from './message-facts.js';
 import { MessageKeys } from './message-keys.js';
 import { TemplateReviews } from './template-reviews.js';
 
@@ -46,6 +47,7 @@ export class InboundProcessor {
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
     @inject(LoggerToken) private readonly logger: Logger,
     @inject(MessageKeys) private readonly keys: MessageKeys,
+    @inject(MessageFacts) private readonly facts: MessageFacts,
     @inject(TemplateReviews) private readonly reviews: TemplateReviews,
   ) {}
 
@@ -175,6 +177,9 @@ export class InboundProcessor {
         stored = await this.keys.byProviderId(providerMessageId) ?? await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
       }
     }
+    this.facts.received({ providerMessageId, phoneNumberId, type: parsed.type }, at);
+    const answered = parsed.context?.messageId ? await this.keys.byProviderId(parsed.context.messageId) : null;
+    if (answered?.direction === 'outbound') this.facts.replied(providerMessageId, answered, at);
     const payload: MessageEvent = {
       messageId: String(stored._id), providerMessageId, phoneNumberId, from: waId ?? null, fromUserId: userId ?? null,
       contact: { id: contact._id, ...(contact.waId ? { waId: contact.waId } : {}), ...(contact.userId ? { userId: contact.userId } : {}), ...(contact.profileName ? { name: contact.profileName } : {}), ...(contact.username ? { username: contact.username } : {}) },
@@ -200,6 +205,7 @@ export class InboundProcessor {
     const result = await this.timeline.apply({
       providerMessageId, callbackData: str(status.biz_opaque_callback_data), status: value as ProviderStatus, at, errors, pricing, conversation,
     });
+    if (result) this.facts.outbound(value as ProviderStatus, result.message, at, { category: str(pricing?.category), errorCode: errors?.[0] ? String(errors[0].code) : undefined });
     if (value === 'failed' && errors?.some((e) => e.code === 131050) && result?.message.contactId) {
       await this.preferences.record({ contactId: result.message.contactId, ...(result.message.phone ? { waId: result.message.phone } : {}), phoneNumberId: result.message.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(result.message._id) });
     }

@@ -13,6 +13,7 @@ import { ContactModel, type Contact } from '../models/contact.js';
 import { MessageModel, STATUS_RANK, type Message, type MessageStatus, type TemplateContent } from '../models/message.js';
 import { toMessageView } from '../views.js';
 import { MarketingPreferences } from './marketing-preferences.js';
+import { MessageFacts } from './message-facts.js';
 import { MessageKeys } from './message-keys.js';
 import { SendFeedback } from './send-feedback.js';
 
@@ -55,6 +56,7 @@ export class Messenger {
     @inject(MarketingPreferences) private readonly preferences: MarketingPreferences,
     @inject(MessageKeys) private readonly keys: MessageKeys,
     @inject(SendFeedback) private readonly feedback: SendFeedback,
+    @inject(MessageFacts) private readonly facts: MessageFacts,
   ) {}
 
   /** Stores the message under its key; returns the earlier one when the key was used before. */
@@ -128,6 +130,7 @@ export class Messenger {
       });
       // A fast status webhook may already have moved it past `accepted`.
       await this.messages.findOneAndUpdate({ _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
+      this.facts.outbound('sent', claimed, at);
     } else {
       const status = result.outcome === 'unknown' ? 'unknown' : 'failed';
       await this.messages.findOneAndUpdate({ _id: claimed._id, status: 'sending' }, {
@@ -135,6 +138,7 @@ export class Messenger {
         $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
       });
       await this.feedback.refused({ phoneNumberId: claimed.phoneNumberId, recipient: claimed.phone ?? claimed.userId, error: result.error, at });
+      if (status === 'failed') this.facts.outbound('failed', claimed, at, { errorCode: String(result.error.code) });
       if (result.error.code === 131050 && claimed.contactId) {
         await this.preferences.record({ contactId: claimed.contactId, ...(claimed.phone ? { waId: claimed.phone } : {}), phoneNumberId: claimed.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(claimed._id) });
       }
