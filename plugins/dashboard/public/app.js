@@ -233,12 +233,13 @@ async function loadRateLimits() {
 
 async function loadAnalytics() {
   $('analytics-chart').hidden = true;
-  const to = new Date();
-  const from = new Date(to.getTime() - 24 * 3600_000);
-  const series = await api('GET', `/api/analytics/messages?from=${from.toISOString()}&to=${to.toISOString()}&interval=hour`);
+  // The period runs to the end of the current hour (the server's default `to`).
+  const from = new Date(Date.now() - 23 * 3600_000);
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const series = await api('GET', `/api/analytics/messages?from=${from.toISOString()}&interval=hour&tz=${encodeURIComponent(tz)}`);
   const labels = series.buckets.map((b) => new Date(b.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
-  const statuses = [...new Set(series.buckets.flatMap((b) => Object.keys(b.counts)))];
-  const datasets = statuses.map((status) => ({ label: status, data: series.buckets.map((b) => b.counts[status] ?? 0), tension: 0.3 }));
+  const statuses = Object.keys(series.totals).filter((status) => series.totals[status] > 0);
+  const datasets = statuses.map((status) => ({ label: status, data: series.buckets.map((b) => b[status]), tension: 0.3 }));
   if (!chart) chart = new Chart($('analytics-chart'), { type: 'line', data: { labels, datasets }, options: { animation: false, plugins: { legend: { position: 'bottom' } } } });
   else {
     chart.data.labels = labels;

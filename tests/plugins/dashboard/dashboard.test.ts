@@ -13,6 +13,9 @@ import { launchBrowser } from '../../helpers/browser.js';
 import { ACCESS_TOKEN, APP_SECRET, processed, sign, VERIFY_TOKEN } from '../whatsapp/harness.js';
 import { OWNER, startIdentityServer, type IdentityTestServer } from '../identity/identity-host.js';
 
+/** What the test reads of Chart.js in the page. */
+interface ChartGlobal { getChart(id: string): { data: { datasets: Array<{ label: string }> } } | undefined }
+
 /** `UPDATE_SCREENSHOTS=1 npm test` refreshes the pictures in docs/images; otherwise they go to a scratch folder. */
 const screenshotDir = process.env.UPDATE_SCREENSHOTS ? join(projectRoot, 'docs', 'images') : join(projectRoot, 'dist', 'screenshots');
 
@@ -33,7 +36,7 @@ describe('dashboard (headless Chromium)', function () {
       WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url, CONSENT_ERASURE_KEY: 'dashboard-test-erasure-key',
     });
     t = await startIdentityServer({
-      label: 'dashboard', plugins: ['audit', 'identity', 'flow', 'whatsapp', 'consent', 'rate-limit', 'dashboard'],
+      label: 'dashboard', plugins: ['audit', 'identity', 'flow', 'whatsapp', 'consent', 'rate-limit', 'analytics', 'dashboard'],
       pluginSettings: { whatsapp: { requestTimeoutMs: 2000 } },
     });
     mkdirSync(screenshotDir, { recursive: true });
@@ -85,6 +88,11 @@ describe('dashboard (headless Chromium)', function () {
     await page.waitForSelector(`#messages tr:has-text("+${phone}")`);
     const gauges = await page.waitForSelector(`#rate-limits [data-phone-number-id="${PHONE_NUMBER_ID}"]`);
     assert.match(await gauges.innerText(), /This hour[\s\S]*Unique recipients, 24 h/);
+    // The analytics topic announces the new counts; the chart redraws with the received STOP and the sent reply.
+    await page.waitForFunction(() => {
+      const chart = (globalThis as unknown as { Chart: ChartGlobal }).Chart.getChart('analytics-chart');
+      return (chart?.data.datasets ?? []).map((d) => d.label).join() === 'sent,received';
+    }, undefined, { timeout: 20_000 });
     await page.screenshot({ path: join(screenshotDir, 'dashboard.png'), fullPage: true });
   });
 
