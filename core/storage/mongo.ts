@@ -3,7 +3,7 @@
  * builds their indexes at start. Readiness follows the driver's connection state.
  */
 import { inject, injectable } from 'inversify';
-import mongoose, { type Connection, type Model } from 'mongoose';
+import mongoose, { type Connection, type Model, type UpdateQuery } from 'mongoose';
 import type { Logger } from 'winston';
 import type { ModelDefinition } from '../plugin-api.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
@@ -13,6 +13,12 @@ import { CoreError } from '../errors.js';
 @injectable()
 export class MongoConnection {
   readonly connection: Connection;
+  /**
+   * Whether the server is FerretDB (its buildInfo says so). FerretDB v1 on SQLite serves a
+   * filter from an index only when the filter is `_id` alone: `{_id, status}` scans the whole
+   * collection, which makes a conditional update slower as the collection grows.
+   */
+  ferretDb = false;
   private readonly definitions = new Map<string, ModelDefinition<unknown>>();
 
   constructor(
@@ -56,9 +62,30 @@ export class MongoConnection {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+    const buildInfo = await this.connection.db?.admin().command({ buildInfo: 1 }).catch(() => ({}));
+    this.ferretDb = typeof (buildInfo as { ferretdbVersion?: unknown } | undefined)?.ferretdbVersion === 'string';
     for (const definition of this.definitions.values()) {
       await this.model(definition).createIndexes();
     }
+  }
+
+  /**
+   * Updates the document with this `_id` if it still has the `expected` values (equality on
+   * dotted paths, `null` matching a missing field too); true when it did. On MongoDB this is one
+   * conditional `updateOne`. On FerretDB it is a read and a write both by `_id` alone, the
+   * form FerretDB serves from its index: the conditional form scans the collection, and
+   * FerretDB v1 does not isolate a conditional update from a concurrent one anyway (see
+   * docs/architecture.md), so the check loses no guarantee there that it had.
+   */
+  async updateByIdIf<T>(model: Model<T>, id: string, expected: Record<string, string | number | boolean | null>, update: UpdateQuery<T>): Promise<boolean> {
+    if (!this.ferretDb) {
+      const result = await model.updateOne({ _id: id, ...expected } as never, update);
+      return result.matchedCount === 1;
+    }
+    const current = await model.findById(id).lean<Record<string, unknown>>();
+    if (!current || !Object.entries(expected).every(([path, value]) => valueAt(current, path) === value || (value === null && valueAt(current, path) === undefined))) return false;
+    const result = await model.updateOne({ _id: id } as never, update);
+    return result.matchedCount === 1;
   }
 
   get ready(): boolean {
@@ -78,6 +105,12 @@ export class MongoConnection {
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+function valueAt(document: Record<string, unknown>, path: string): unknown {
+  let value: unknown = document;
+  for (const key of path.split('.')) value = value === null || typeof value !== 'object' ? undefined : (value as Record<string, unknown>)[key];
+  return value;
 }
 
 /** Declares a model once: its schema, its injection token, and whether backups include it. */
