@@ -29,7 +29,7 @@ import { inboundText, PHONE_NUMBER_ID } from '../tests/doubles/whatsapp-payloads
 import { median, percentile, printTable, recordFigures } from './lib.js';
 import { summariseCpuProfile } from './support/cpu-profile.js';
 import type { CommandTotals } from './support/command-counter.js';
-import { cpuSeconds, loadAverage, memoryMb, sendWebhooks, startProcess, type Sent, type Started } from './support/processes.js';
+import { cpuSeconds, loadAverage, memoryMb, sendWebhooks, startProcess, stopStarted, type Sent, type Started } from './support/processes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const REQUESTS = Number(process.env.BENCH_STOP_REQUESTS ?? 300);
@@ -290,6 +290,13 @@ function commandTable(row: Row): Array<Record<string, string | number>> {
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const services = await startServices();
+  // Interrupted: stop what this benchmark started (servers, FerretDB, Redis) before leaving.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void stopStarted().then(() => services.stop()).finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(130);
+    }));
+  }
   const graph = new GraphApiDouble();
   await graph.start();
   const groups = new Map<string, Row[]>();

@@ -46,6 +46,13 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+const live = new Set<Started>();
+
+/** Stops every process `startProcess` started that is still running (on SIGINT/SIGTERM). */
+export async function stopStarted(): Promise<void> {
+  await Promise.all([...live].map((started) => started.stop()));
+}
+
 export async function startProcess(args: string[], env: NodeJS.ProcessEnv, url: string, readyPath: string, label: string): Promise<Started> {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -64,15 +71,18 @@ export async function startProcess(args: string[], env: NodeJS.ProcessEnv, url: 
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return {
+  const started: Started = {
     url, pid: child.pid ?? 0, child,
     stop: () => new Promise<void>((resolve) => {
+      live.delete(started);
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
       child.once('exit', () => { clearTimeout(force); resolve(); });
       child.kill('SIGTERM');
     }),
   };
+  live.add(started);
+  return started;
 }
 
 export interface Sent {
