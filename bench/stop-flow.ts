@@ -16,6 +16,8 @@
  *   BENCH_RUNS=3 BENCH_STOP_REQUESTS=300 BENCH_STOP_CONNECTIONS=10,50 BENCH_STOP_SECONDS=60
  *   BENCH_STOP_DRAIN=120 BENCH_SOAK_SECONDS=300 (0: no soak) BENCH_STOP_TWO=1 BENCH_CPU_PROF=1
  *   BENCH_SQLITE_PARAMS='_pragma=synchronous(normal)' (FerretDB's SQLite URL parameters)
+ *   BENCH_COMPARE_ROOT=/path/to/another/checkout (built): also runs that build's Flowgate, interleaved,
+ *   as "before" (a before/after comparison in the same run and conditions)
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -42,7 +44,8 @@ const CPU_PROFILE = process.env.BENCH_CPU_PROF === '1';
 const APP_SECRET = 'bench-app-secret';
 const KEY = 'bench-key-0123456789abcdef0123456789abcdef';
 
-type Side = 'flowgate' | 'handwritten';
+type Side = 'flowgate' | 'before' | 'handwritten';
+const COMPARE_ROOT = process.env.BENCH_COMPARE_ROOT;
 interface Services { mongo: RunningService; redis: RunningService; stop(): Promise<void> }
 interface Row {
   side: Side; processes: number; connections: number; sent: number; acked: number; non2xx: number; completed: number; lost: number; duplicated: number;
@@ -79,14 +82,15 @@ async function startSide(side: Side, processes: number, services: Services, grap
     commandFiles.push(commandFile);
     const preload = ['--import', join(distDir, 'bench/support/command-counter.js'), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
     const env = { ...process.env, BENCH_COMMANDS_FILE: commandFile, MONGODB_URI: mongodbUri, REDIS_URL: services.redis.url };
-    if (side === 'flowgate') {
-      servers.push(await startProcess([...preload, join(distDir, 'core/cli/flowgate.js'), 'start'], {
+    if (side !== 'handwritten') {
+      const root = side === 'before' ? COMPARE_ROOT as string : projectRoot;
+      servers.push(await startProcess([...preload, join(root, 'dist/core/cli/flowgate.js'), 'start'], {
         ...env, NODE_ENV: 'production', PORT: String(port),
         FLOWGATE__plugins: JSON.stringify([{ from: './dist/tests/fixtures/plugins/static-auth/index.js' }, 'audit', 'flow', 'whatsapp', 'consent']),
         FLOWGATE__log__level: 'error', FLOWGATE__workflows__watch: 'false', FLOWGATE__redis__keyPrefix: `${database}:`,
         WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: 'bench', WHATSAPP_ACCESS_TOKEN: 'bench', WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url,
         CONSENT_ERASURE_KEY: KEY, FLOWGATE_AUDIT_PSEUDONYM_KEY: KEY, FLOWGATE_AUDIT_SIGNING_KEY: KEY,
-      }, `http://127.0.0.1:${port}`, '/api/health', `flowgate ${i + 1}`));
+      }, `http://127.0.0.1:${port}`, '/api/health', `${side} ${i + 1}`, root));
     } else {
       servers.push(await startProcess([...preload, join(distDir, 'bench/support/handwritten-stop.js')], {
         ...env, PORT: String(port), APP_SECRET, GRAPH_URL: graph.url,
@@ -149,9 +153,9 @@ async function storedCounts(services: Services, database: string, side: Side): P
   const client = new MongoClient(databaseUri(services, database));
   try {
     const db = client.db(database);
-    const [changes, audits] = side === 'flowgate'
-      ? [db.collection('consentchanges'), db.collection('audit_entries')]
-      : [db.collection('hand_consent_changes'), db.collection('hand_audit')];
+    const [changes, audits] = side === 'handwritten'
+      ? [db.collection('hand_consent_changes'), db.collection('hand_audit')]
+      : [db.collection('consentchanges'), db.collection('audit_entries')];
     const entries = await audits.find({ action: 'consent.revoked', 'resource.type': 'consent' }, { projection: { 'resource.id': 1 } }).toArray();
     return {
       changes: await changes.countDocuments({ state: 'opted_out' }), audits: entries.length,
@@ -257,7 +261,7 @@ function summary(rows: Row[]): Record<string, string | number> {
   const first = rows[0] as Row;
   const m = (pick: (r: Row) => number) => median(rows.map(pick));
   return {
-    handler: `${first.side === 'flowgate' ? 'Flowgate' : 'hand-written'}${first.processes > 1 ? ` ×${first.processes}` : ''}`,
+    handler: `${{ flowgate: 'Flowgate', before: 'Flowgate before', handwritten: 'hand-written' }[first.side]}${first.processes > 1 ? ` ×${first.processes}` : ''}`,
     connections: first.connections, 'accepted/s': fmt(m((r) => r.acceptedPerS)), 'completed/s': fmt(m((r) => r.completedPerS)),
     'runs completed/s': rows.map((r) => r.completedPerS.toFixed(1)).join(' '),
     'ack p50 ms': fmt(m((r) => r.ackP50), 0), 'ack p99 ms': fmt(m((r) => r.ackP99), 0), 'e2c p50 ms': fmt(m((r) => r.e2cP50), 0), 'e2c p99 ms': fmt(m((r) => r.e2cP99), 0),
@@ -308,6 +312,7 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       for (const connections of CONNECTIONS) {
         add(await measure('flowgate', 1, connections, services, graph));
+        if (COMPARE_ROOT) add(await measure('before', 1, connections, services, graph));
         add(await measure('handwritten', 1, connections, services, graph));
         if (TWO_PROCESSES && connections === Math.max(...CONNECTIONS)) add(await measure('flowgate', 2, connections, services, graph));
       }
@@ -335,6 +340,8 @@ async function main(): Promise<void> {
     if (reference?.length) {
       const mid = [...reference].sort((a, b) => a.completedPerS - b.completedPerS)[Math.floor(reference.length / 2)] as Row;
       printTable(`MongoDB commands per Flowgate STOP flow (${mid.connections} connections; time as the driver saw it, queueing for the one connection excluded)`, commandTable(mid));
+      const beforeReference = groups.get(`before/1/${CONNECTIONS[0]}`)?.[0];
+      if (beforeReference) printTable('MongoDB commands per Flowgate-before STOP flow', commandTable(beforeReference));
       const handReference = groups.get(`handwritten/1/${CONNECTIONS[0]}`)?.[0];
       if (handReference) printTable('MongoDB commands per hand-written STOP flow', commandTable(handReference));
     }

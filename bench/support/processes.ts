@@ -53,8 +53,8 @@ export async function stopStarted(): Promise<void> {
   await Promise.all([...live].map((started) => started.stop()));
 }
 
-export async function startProcess(args: string[], env: NodeJS.ProcessEnv, url: string, readyPath: string, label: string): Promise<Started> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+export async function startProcess(args: string[], env: NodeJS.ProcessEnv, url: string, readyPath: string, label: string, cwd?: string): Promise<Started> {
+  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
