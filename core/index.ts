@@ -18,5 +18,5 @@ export { ConfigToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
 export { commonSchemas } from './http/route-mounter.js';
 export { injectable, inject } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';
-export { coreVersion } from './paths.js';
+export { coreVersion, projectRoot } from './paths.js';
 export { createAjv, describeErrors } from './schema/ajv.js';

@@ -137,6 +137,10 @@ export class FlowgateServer {
       metrics: this.get(Metrics),
       routes: this.contributions.routes,
       onMutation: (event) => this.get(CoreEvents).emit('api.request', event),
+      writesPausedBy: () => {
+        const state = this.get(Maintenance).state;
+        return state.active ? state.reason ?? 'maintenance' : null;
+      },
     });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;

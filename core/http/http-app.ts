@@ -18,7 +18,13 @@ export interface HttpAppOptions extends MountOptions {
   logger: Logger;
   metrics: Metrics;
   routes: ReadonlyArray<{ plugin: string; route: RouteDefinition }>;
+  /** Why changes are refused right now (a restore is running), or null. */
+  writesPausedBy(): string | null;
 }
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Seconds a client (or Meta, for webhooks) is told to wait before trying a refused change again. */
+const MAINTENANCE_RETRY_AFTER = '30';
 
 export function errorBody(code: string, message: string, details: unknown, requestId: string): unknown {
   return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
@@ -47,6 +53,14 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
       (req as Request & { log: Logger }).log.http('request', { method: req.method, route, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) });
     });
     next();
+  });
+
+  // A change accepted during a restore would be overwritten by it, or mix old and new data: refuse
+  // it whole with 503 and Retry-After, so API clients retry and Meta redelivers webhooks later.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const reason = READ_METHODS.has(req.method) ? null : options.writesPausedBy();
+    if (!reason) return next();
+    next(new HttpError(503, 'MAINTENANCE', `Flowgate is in maintenance (${reason}): nothing was changed; try again later`, { reason }, { 'Retry-After': MAINTENANCE_RETRY_AFTER }));
   });
 
   const mounter = new RouteMounter(options);

@@ -50,10 +50,15 @@ export const whatsappConfigSchema = {
       },
     },
     webhook: {
-      type: 'object', additionalProperties: false, required: ['processConcurrency', 'sweepEveryMs'], default: {},
+      type: 'object', additionalProperties: false, required: ['processConcurrency', 'sweepEveryMs', 'retentionDays', 'pruneEvery'], default: {},
       properties: {
         processConcurrency: { type: 'integer', minimum: 1, default: 8 },
         sweepEveryMs: { type: 'integer', minimum: 1000, default: 30000, description: 'How often updates stored but not yet processed (a crash) are picked up' },
+        retentionDays: {
+          type: 'integer', minimum: 8, default: 30,
+          description: 'Days a handled update is kept; it is what makes a redelivery a no-op, and Meta redelivers for up to 7 days',
+        },
+        pruneEvery: { type: 'string', minLength: 1, default: '6 hours', description: 'How often handled updates past retention are removed' },
       },
     },
   },

@@ -11,6 +11,7 @@ import { SendAction } from './actions/send.js';
 import { whatsappConfigSchema, WhatsappConfigToken, whatsappEnvironment, type WhatsappConfig } from './config.js';
 import { messageEventSchema, preferencesEventSchema, statusEventSchema, templateStatusEventSchema } from './events.js';
 import { Senders } from './graph/senders.js';
+import { PRUNE_UPDATES_JOB, PruneUpdatesJob } from './jobs/prune-updates.js';
 import { SendStoredJob } from './jobs/send-stored.js';
 import { CampaignModel } from './models/campaign.js';
 import { ContactModel } from './models/contact.js';
@@ -89,6 +90,7 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.routes(MessagingRoutes);
     r.routes(DeliveryRoutes);
     r.job({ name: SEND_STORED_JOB, handler: SendStoredJob, concurrency: 10, lockLifetimeMs: 60_000 });
+    r.job({ name: PRUNE_UPDATES_JOB, handler: PruneUpdatesJob, concurrency: 1 });
 
     const messageEvent = messageViewSchema;
     r.topic({
