@@ -17,7 +17,7 @@
  *   BENCH_STOP_DRAIN=120 BENCH_SOAK_SECONDS=300 (0: no soak) BENCH_STOP_TWO=1 BENCH_CPU_PROF=1
  *   BENCH_SQLITE_PARAMS='_pragma=synchronous(normal)' (FerretDB's SQLite URL parameters)
  *   BENCH_COMPARE_ROOT=/path/to/another/checkout (built): also runs that build's Flowgate, interleaved,
- *   as "before" (a before/after comparison in the same run and conditions)
+ *   as "before" at the first connection count (a before/after comparison in the same run and conditions)
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -312,7 +312,7 @@ async function main(): Promise<void> {
     for (let run = 0; run < RUNS; run++) {
       for (const connections of CONNECTIONS) {
         add(await measure('flowgate', 1, connections, services, graph));
-        if (COMPARE_ROOT) add(await measure('before', 1, connections, services, graph));
+        if (COMPARE_ROOT && connections === CONNECTIONS[0]) add(await measure('before', 1, connections, services, graph));
         add(await measure('handwritten', 1, connections, services, graph));
         if (TWO_PROCESSES && connections === Math.max(...CONNECTIONS)) add(await measure('flowgate', 2, connections, services, graph));
       }
