@@ -3,7 +3,6 @@
  * builds their indexes at start. Readiness follows the driver's connection state.
  */
 import { inject, injectable } from 'inversify';
-import type { Collection, Document as MongoDocument } from 'mongodb';
 import mongoose, { type Connection, type Model, type QueryFilter, type UpdateQuery } from 'mongoose';
 import siftModule from 'sift';
 import type { Logger } from 'winston';
@@ -27,8 +26,6 @@ export class MongoConnection {
    * collection, which makes a conditional update slower as the collection grows.
    */
   ferretDb = false;
-  /** See `intakeCollection`. */
-  private readonly intake: Connection;
   private readonly definitions = new Map<string, ModelDefinition<unknown>>();
 
   constructor(
@@ -38,7 +35,6 @@ export class MongoConnection {
     // A connection of our own, not mongoose's global one, so several servers can live in one process (tests).
     this.connection = mongoose.createConnection();
     this.connection.set('strictQuery', true);
-    this.intake = mongoose.createConnection();
   }
 
   register<T>(definition: ModelDefinition<T>): void {
@@ -53,19 +49,6 @@ export class MongoConnection {
       ?? this.connection.model<T>(definition.name, definition.schema);
   }
 
-  /**
-   * The model's collection on a second connection kept for intake: inserts of new documents
-   * that a client waits for (a webhook is acknowledged once its updates are stored). Each
-   * process does its other work over the main connection, one at a time on FerretDB (whose
-   * conditional updates are not isolated across connections), so an acknowledgement would
-   * otherwise queue behind every write in progress; an insert of a new `_id` needs no isolation
-   * from them (the unique index refuses a repeat on any connection).
-   */
-  intakeCollection<T extends MongoDocument>(definition: ModelDefinition<T>): Collection<T> {
-    if (!this.intake.db) throw new CoreError('MONGODB_UNAVAILABLE', 'The intake connection is not open');
-    return this.intake.db.collection<T>(this.model(definition).collection.collectionName);
-  }
-
   /** Every registered model with whether a backup includes it. */
   registered(): ReadonlyArray<ModelDefinition<unknown>> {
     return [...this.definitions.values()];
@@ -76,7 +59,6 @@ export class MongoConnection {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.connection.openUri(this.config.mongodb.uri, { serverSelectionTimeoutMS: 5_000, autoIndex: false });
-        await this.intake.openUri(this.config.mongodb.uri, { serverSelectionTimeoutMS: 5_000, autoIndex: false });
         break;
       } catch (error) {
         if (attempt >= retries) {
@@ -137,7 +119,6 @@ export class MongoConnection {
   }
 
   async close(): Promise<void> {
-    await this.intake.close();
     await this.connection.close();
   }
 }

@@ -4,6 +4,7 @@
  * preferences — and handed to the workflow engine. Updates left unprocessed by a crash or an
  * engine outage are picked up again by `sweep`.
  */
+import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
 import { inject, injectable, LoggerToken, MongoConnection, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
@@ -59,8 +60,7 @@ export class InboundProcessor {
       state: u.kind === 'other' || u.kind === 'error' ? 'processed' : 'stored', attempts: 0, receivedAt,
     }));
     try {
-      // On the intake connection: the acknowledgement waits for this insert only, not for processing in progress.
-      await this.mongo.intakeCollection(WebhookUpdateModel).insertMany(docs, { ordered: false });
+      await (this.updates.collection as unknown as Collection<WebhookUpdate>).insertMany(docs, { ordered: false });
       return { stored: docs.filter((d) => d.state === 'stored').map((d) => d._id), duplicates: split.length - docs.length };
     } catch (error) {
       const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> | { code?: number; index: number } }).writeErrors;
