@@ -226,7 +226,7 @@ async function measure(side: Side, processes: number, connections: number, servi
     peakRssMb, cpu, wallS: (lastCompletion - started) / 1000, commandsPerFlow: totalCommands / Math.max(1, completed), commandMsPerFlow: totalCommandMs / Math.max(1, completed),
     commands, load: loadAverage(),
   };
-  console.error(`${side} ×${processes} @${connections}: ${row.completedPerS.toFixed(1)} completed/s, ${row.acceptedPerS.toFixed(1)} accepted/s, ack p99 ${row.ackP99.toFixed(0)} ms, lost ${row.lost}, dup ${row.duplicated}, ${row.commandsPerFlow.toFixed(1)} commands/flow, peak RSS ${peakRssMb.toFixed(0)} MB, load ${row.load}`);
+  console.error(`${side} ×${processes} @${connections}: ${row.completedPerS.toFixed(1)} completed/s, ${row.acceptedPerS.toFixed(1)} accepted/s, ack p99 ${row.ackP99.toFixed(0)} ms, unfinished ${row.lost}, dup ${row.duplicated}, ${row.commandsPerFlow.toFixed(1)} commands/flow, peak RSS ${peakRssMb.toFixed(0)} MB, load ${row.load}`);
   return row;
 }
 
@@ -265,7 +265,7 @@ function summary(rows: Row[]): Record<string, string | number> {
     connections: first.connections, 'accepted/s': fmt(m((r) => r.acceptedPerS)), 'completed/s': fmt(m((r) => r.completedPerS)),
     'runs completed/s': rows.map((r) => r.completedPerS.toFixed(1)).join(' '),
     'ack p50 ms': fmt(m((r) => r.ackP50), 0), 'ack p99 ms': fmt(m((r) => r.ackP99), 0), 'e2c p50 ms': fmt(m((r) => r.e2cP50), 0), 'e2c p99 ms': fmt(m((r) => r.e2cP99), 0),
-    lost: rows.reduce((s, r) => s + r.lost, 0), duplicated: rows.reduce((s, r) => s + r.duplicated, 0),
+    'lost or unfinished at cap': rows.reduce((s, r) => s + r.lost, 0), duplicated: rows.reduce((s, r) => s + r.duplicated, 0),
     'peak RSS MB': fmt(Math.max(...rows.map((r) => r.peakRssMb)), 0), 'db commands/flow': fmt(m((r) => r.commandsPerFlow)),
     'db ms/flow': fmt(m((r) => r.commandMsPerFlow)), load: rows.map((r) => r.load.split(' ')[0]).join(' '),
   };
@@ -348,7 +348,7 @@ async function main(): Promise<void> {
     if (profile.length) printTable('CPU profile of one Flowgate process (self time by where the code lives)', profile);
     if (soakRow) printTable(`Memory soak: one Flowgate process, 10 connections for ${SOAK_S} s`, [soakRow]);
     recordFigures('stop-flow', [
-      ...summaries.map((s) => ({ figure: `${s.handler} @${s.connections}: completed/s`, value: s['completed/s'] as number, detail: `accepted/s ${s['accepted/s']}, ack p99 ${s['ack p99 ms']} ms, lost ${s.lost}, dup ${s.duplicated}, load ${s.load}` })),
+      ...summaries.map((s) => ({ figure: `${s.handler} @${s.connections}: completed/s`, value: s['completed/s'] as number, detail: `accepted/s ${s['accepted/s']}, ack p99 ${s['ack p99 ms']} ms, unfinished ${s['lost or unfinished at cap']}, dup ${s.duplicated}, load ${s.load}` })),
       ...(soakRow ? [{ figure: `RSS growth over ${SOAK_S} s soak %`, value: soakRow['growth %'] as number, detail: `peak ${soakRow['peak RSS MB']} MB` }] : []),
     ]);
   } finally {
