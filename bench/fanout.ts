@@ -48,7 +48,15 @@ async function main(): Promise<void> {
   const clients = fork(join(projectRoot, 'dist/bench/support/fanout-clients.js'), [], { env: { ...process.env, URL: server.url, CLIENTS: String(CLIENTS) } });
   const messages: Array<(m: { kind: string } & Partial<Report>) => void> = [];
   clients.on('message', (m: { kind: string } & Partial<Report>) => messages.shift()?.(m));
-  const next = () => new Promise<{ kind: string } & Partial<Report>>((resolve) => messages.push(resolve));
+  let clientsExited: string | null = null;
+  clients.on('exit', (code, signal) => {
+    clientsExited = `the client process exited (${code ?? signal}) before reporting`;
+    for (const waiting of messages.splice(0)) waiting({ kind: 'exited' });
+  });
+  const next = () => new Promise<{ kind: string } & Partial<Report>>((resolve, reject) => {
+    if (clientsExited) return reject(new Error(clientsExited));
+    messages.push((m) => (m.kind === 'exited' ? reject(new Error(clientsExited ?? 'the client process exited')) : resolve(m)));
+  });
   const connectStarted = Date.now();
   const ready = await next();
   if (ready.kind !== 'ready') throw new Error('the clients did not subscribe');
@@ -89,8 +97,10 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    clients.send({ kind: 'stop' });
-    await new Promise((r) => clients.once('exit', r));
+    if (!clientsExited) {
+      clients.send({ kind: 'stop' });
+      await new Promise((r) => clients.once('exit', r));
+    }
     await server.stop();
   }
   printTable(`Socket.IO fan-out: ${CLIENTS} subscribed socket.io-client connections, ${SECONDS} s per run, median of ${RUNS} runs (target p99 < 100 ms at 500 events/s)`, rows);

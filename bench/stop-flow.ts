@@ -187,7 +187,7 @@ async function measure(side: Side, processes: number, connections: number, servi
   const watcher = watchCompletions(socket);
   let peakRssMb = 0;
   const sampler = setInterval(() => { for (const s of servers) peakRssMb = Math.max(peakRssMb, memoryMb(s.pid).peak); }, 250);
-  const pids: Record<string, number> = { ferretdb: services.mongo.pid, redis: services.redis.pid, ...Object.fromEntries(servers.map((s, i) => [`${side}${processes > 1 ? ` ${i + 1}` : ''}`, s.pid])) };
+  const pids: Record<string, number> = { ferretdb: services.mongo.pid, redis: services.redis.pid, ...Object.fromEntries(servers.map((s, i) => [`server ${i + 1}`, s.pid])) };
   const cpuBefore = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const benchCpuBefore = process.cpuUsage();
   const tag = String(rowCounter).padStart(3, '0');
@@ -275,10 +275,14 @@ function summary(rows: Row[]): Record<string, string | number> {
 function cpuTable(groups: Row[][]): Array<Record<string, string | number>> {
   return groups.map((rows) => {
     const first = rows[0] as Row;
-    const names = Object.keys(first.cpu);
+    // The Flowgate (or baseline) processes together, then the services and the load generator.
+    const serverCpu = (r: Row) => Object.entries(r.cpu).filter(([name]) => name.startsWith('server ')).reduce((sum, [, seconds]) => sum + seconds, 0);
+    const others = Object.keys(first.cpu).filter((name) => !name.startsWith('server '));
+    const perFlow = (r: Row, seconds: number) => (seconds * 1000) / Math.max(1, r.completed);
     return {
       handler: `${first.side}${first.processes > 1 ? ` ×${first.processes}` : ''} @${first.connections}`,
-      ...Object.fromEntries(names.map((name) => [`${name} CPU ms/flow`, fmt(median(rows.map((r) => ((r.cpu[name] ?? 0) * 1000) / Math.max(1, r.completed))))])),
+      'server processes CPU ms/flow': fmt(median(rows.map((r) => perFlow(r, serverCpu(r))))),
+      ...Object.fromEntries(others.map((name) => [`${name} CPU ms/flow`, fmt(median(rows.map((r) => perFlow(r, r.cpu[name] ?? 0))))])),
       'wall ms/flow': fmt(median(rows.map((r) => (r.wallS * 1000) / Math.max(1, r.completed)))),
     };
   });
