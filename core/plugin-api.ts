@@ -283,12 +283,19 @@ export interface ModelDefinition<T> {
 
 /** A command of the `flowgate` CLI contributed by a plugin, e.g. `user:create`. */
 export interface CommandDefinition {
-  /** `topic:verb` in lower case, unique across plugins; `start` and `help` belong to the core. */
+  /** `topic:verb` in lower case, unique across plugins; `start`, `validate`, `test` and `help` belong to the core. */
   readonly name: string;
   /** One line for `flowgate help`. */
   readonly summary: string;
   /** Options and arguments, shown by `flowgate help` under the summary. */
   readonly usage?: string;
+  /**
+   * Other names that run the command, e.g. `backup` for `backup:create`: a lower-case word or
+   * `topic:verb`, unique across the CLI and never one of the core's commands.
+   */
+  readonly aliases?: readonly string[];
+  /** More lines for `flowgate <name> --help`: what the options mean, what the exit codes say. */
+  readonly help?: string;
   readonly handler: Newable<CommandHandler>;
 }
 

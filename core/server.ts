@@ -199,7 +199,7 @@ export class FlowgateServer {
    */
   async runCommand(name: string, args: readonly string[], io: CommandIO): Promise<number> {
     await this.registerPlugins();
-    const command = this.contributions.commands.get(name);
+    const command = this.contributions.findCommand(name);
     if (!command) throw new CoreError('COMMAND_UNKNOWN', `Unknown command ${JSON.stringify(name)}; \`flowgate help\` lists the commands of the configured plugins`);
     await this.start({ listen: false });
     try {

@@ -73,21 +73,55 @@ export function executionView(record: ExecutionRecord, full: boolean): Record<st
   };
 }
 
+const ids = { executionId: { type: 'string' }, workflowId: { type: 'string' } } as const;
+const stepErrorSchema = {
+  type: 'object', required: ['code', 'message'],
+  properties: { code: { type: 'string', description: 'See docs/error-codes.md' }, message: { type: 'string' }, stepId: { type: 'string' } },
+} as const;
+
+/** The engine's topics; these schemas are what docs/realtime.md publishes (`node dist/scripts/realtime-doc.js`). */
 export const engineTopics: TopicDefinition[] = [
   {
     name: 'executions', permission: 'executions:read', summary: 'Executions as they start, complete steps, wait and finish',
     events: {
-      'execution.started': { type: 'object', required: ['executionId', 'workflowId', 'version', 'eventId'] },
-      'execution.step': { type: 'object', required: ['executionId', 'workflowId', 'stepId', 'status', 'attempt', 'durationMs'] },
-      'execution.waiting': { type: 'object', required: ['executionId', 'workflowId', 'until'] },
-      'execution.finished': { type: 'object', required: ['executionId', 'workflowId', 'status', 'durationMs'] },
+      'execution.started': {
+        type: 'object', required: ['executionId', 'workflowId', 'version', 'eventId'],
+        properties: { ...ids, version: { type: 'integer', description: 'Workflow version the execution is pinned to' }, eventId: { type: 'string', description: 'The stored trigger event' } },
+      },
+      'execution.step': {
+        type: 'object', required: ['executionId', 'workflowId', 'stepId', 'status', 'attempt', 'durationMs'],
+        properties: {
+          ...ids, stepId: { type: 'string' },
+          status: { enum: ['succeeded', 'failed', 'retrying', 'denied', 'deferred', 'skipped'] },
+          attempt: { type: 'integer', minimum: 0, description: '0 on the first attempt' }, durationMs: { type: 'number' },
+          port: { type: 'string', description: 'Output port the step took, when not default' },
+          error: { ...stepErrorSchema, description: 'Present when the step failed' },
+        },
+      },
+      'execution.waiting': {
+        type: 'object', required: ['executionId', 'workflowId', 'until'],
+        properties: { ...ids, until: { type: 'string', format: 'date-time', description: 'When the execution resumes' }, stepId: { type: 'string', description: 'The step that waits' } },
+      },
+      'execution.finished': {
+        type: 'object', required: ['executionId', 'workflowId', 'status', 'durationMs'],
+        properties: {
+          ...ids, status: { enum: ['succeeded', 'failed', 'cancelled'] }, durationMs: { type: 'number' },
+          error: { oneOf: [stepErrorSchema, { type: 'null' }] },
+        },
+      },
     },
   },
   {
     name: 'workflows', permission: 'workflows:read', summary: 'Workflow versions stored and invalid changes rejected',
     events: {
-      'workflow.updated': { type: 'object', required: ['workflowId', 'enabled'] },
-      'workflow.invalid': { type: 'object', required: ['file', 'issues'] },
+      'workflow.updated': {
+        type: 'object', required: ['workflowId', 'enabled'],
+        properties: { workflowId: { type: 'string' }, version: { type: ['integer', 'null'], description: 'Active version; null when disabled' }, enabled: { type: 'boolean' } },
+      },
+      'workflow.invalid': {
+        type: 'object', required: ['file', 'issues'],
+        properties: { workflowId: { type: ['string', 'null'], description: 'null when the file does not parse' }, file: { type: 'string' }, issues: { type: 'array', items: issueSchema } },
+      },
     },
   },
 ];

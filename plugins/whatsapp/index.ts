@@ -33,6 +33,7 @@ import { MessageKeys } from './services/message-keys.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
 import { SendPolicies } from './services/send-policies.js';
+import { TemplateReviews } from './services/template-reviews.js';
 import { messageTriggerConfigSchema, MessageTrigger } from './triggers/message.js';
 import {
   preferencesTriggerConfigSchema, PreferencesTrigger, statusTriggerConfigSchema, StatusTrigger, templateStatusTriggerConfigSchema, TemplateStatusTrigger,
@@ -63,6 +64,7 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(DeliveryReports).toSelf().inSingletonScope();
     r.bind(OutboundStep).toSelf().inSingletonScope();
     r.bind(MessageKeys).toSelf().inSingletonScope();
+    r.bind(TemplateReviews).toSelf().inSingletonScope();
     r.model(ContactModel);
     r.model(MessageModel);
     r.model(WebhookUpdateModel);
