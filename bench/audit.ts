@@ -21,6 +21,7 @@ import { DigestSealer } from '../plugins/audit/sealer.js';
 import { ChainVerification } from '../plugins/audit/verification.js';
 import { digestHash, entryHash, GENESIS_ANCHOR, signDigestHash, type ChainEntry } from '../plugins/audit/chain.js';
 import { verifyExportFile } from '../plugins/audit/offline.js';
+import { recordFigures } from './lib.js';
 
 const seconds = Number(process.env.BENCH_AUDIT_SECONDS ?? 10);
 const writers = Number(process.env.BENCH_AUDIT_WRITERS ?? 16);
@@ -162,6 +163,12 @@ function table(title: string, rows: Record<string, string>): string {
   return [`| ${title.padEnd(width)} | value |`, `| ${'-'.repeat(width)} | ----- |`, ...Object.entries(rows).map(([k, v]) => `| ${k.padEnd(width)} | ${v} |`)].join('\n');
 }
 
-console.log(table('Audit writes', await writeThroughput()));
+const writes = await writeThroughput();
+console.log(table('Audit writes', writes));
 console.log();
-console.log(table('Audit verification', await verifyLargeChain()));
+const verification = await verifyLargeChain();
+console.log(table('Audit verification', verification));
+recordFigures('audit', [
+  { figure: 'audit entries/s with sealing running', value: Number(writes['entries/s with sealing running']), detail: Object.entries(writes).filter(([k]) => /latency|verifies/.test(k)).map(([k, v]) => `${k} ${v}`).join(', ') },
+  ...Object.entries(verification).filter(([k]) => k.startsWith('verified entries/s')).map(([k, v]) => ({ figure: `audit ${k}`, value: Number(v) })),
+]);

@@ -17,6 +17,7 @@ import { projectRoot } from '../core/paths.js';
 import { FlowgateServer } from '../core/server.js';
 import { BackupService } from '../plugins/backup/backup-service.js';
 import { RestoreService } from '../plugins/backup/restore-service.js';
+import { recordFigures } from './lib.js';
 
 const PROBE_PLUGIN = { from: './dist/tests/fixtures/plugins/backup-probe/index.js' };
 const SEED_BATCH = 5_000;
@@ -123,7 +124,10 @@ async function main(): Promise<void> {
   console.log('| operation | documents | seconds | documents/s | MB/s (Extended JSON) | archive MB | Flowgate CPU s | RSS before MB | peak RSS MB |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   // Each row is printed as soon as it is measured: a long run that fails halfway keeps what it has.
-  const print = (r: Measurement) => console.log(`| ${r.operation} | ${r.documents.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.documents / r.seconds).toLocaleString('en')} | ${(r.bytes / 1024 / 1024 / r.seconds).toFixed(1)} | ${megabytes(r.archiveBytes)} | ${r.cpuSeconds.toFixed(1)} | ${r.baselineRssMb} | ${r.peakRssMb} |`);
+  const print = (r: Measurement) => {
+    recordFigures('backup', [{ figure: `${r.operation} documents/s at ${r.documents.toLocaleString('en')}`, value: Math.round(r.documents / r.seconds), detail: `peak RSS ${r.peakRssMb} MB (before ${r.baselineRssMb} MB)` }]);
+    console.log(`| ${r.operation} | ${r.documents.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(r.documents / r.seconds).toLocaleString('en')} | ${(r.bytes / 1024 / 1024 / r.seconds).toFixed(1)} | ${megabytes(r.archiveBytes)} | ${r.cpuSeconds.toFixed(1)} | ${r.baselineRssMb} | ${r.peakRssMb} |`);
+  };
   for (const size of sizes) {
     const uri = new URL(base);
     uri.pathname = `/bench_backup_${size}`;

@@ -1,4 +1,5 @@
 /** Small helpers shared by the benchmarks: medians and a printed table. */
+import { appendFileSync } from 'node:fs';
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -19,4 +20,22 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   console.log(line(columns));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(columns.map((c) => cell(row[c] ?? ''))));
+}
+
+/** One headline figure of a benchmark for the combined table `npm run bench` prints at the end. */
+export interface Figure {
+  figure: string;
+  value: number | string;
+  /** The in-run baseline, target, load average… whatever makes the value readable. */
+  detail?: string;
+}
+
+/**
+ * Hands headline figures to the runner (bench/run.ts), which collects them from every
+ * benchmark into one table; a benchmark run on its own just prints its tables.
+ */
+export function recordFigures(bench: string, figures: Figure[]): void {
+  const file = process.env.BENCH_FIGURES_FILE;
+  if (!file) return;
+  appendFileSync(file, figures.map((f) => JSON.stringify({ bench, ...f })).join('\n') + '\n');
 }

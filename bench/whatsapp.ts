@@ -21,7 +21,7 @@ import { WebhookUpdateModel, type WebhookUpdate } from '../plugins/whatsapp/mode
 import { InboundProcessor } from '../plugins/whatsapp/services/inbound-processor.js';
 import { GraphApiDouble } from '../tests/doubles/graph-api.js';
 import { inboundText, PHONE_NUMBER_ID } from '../tests/doubles/whatsapp-payloads.js';
-import { printTable } from './lib.js';
+import { printTable, recordFigures } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const SENDS = Number(process.env.BENCH_SENDS ?? 2000);
@@ -126,6 +126,10 @@ async function main(): Promise<void> {
   await graph.stop();
   printTable(`Signed inbound webhooks (one message each, ${SECONDS} s per row)`, webhooks);
   printTable('Sends through the Graph API adapter to the local double', sends);
+  recordFigures('whatsapp', [
+    ...webhooks.map((r) => ({ figure: `webhooks accepted/s @${r.connections} (no workflow)`, value: r['accepted/s'] as number, detail: `ack p99 ${r['ack p99 ms']} ms, processed/s ${r['processed/s']}` })),
+    ...sends.map((r) => ({ figure: `sends/s @${r.concurrency} (Graph API double)`, value: r['sends/s'] as number, detail: `p99 ${r['p99 ms']} ms, failures ${r.failures}` })),
+  ]);
 }
 
 main().catch((error: unknown) => {

@@ -109,12 +109,18 @@ function stopper(child: ChildProcess): () => Promise<void> {
   });
 }
 
-export async function startFerretDb(dataDir: string, port?: number): Promise<RunningService> {
+/**
+ * `sqliteParams` are query parameters FerretDB hands to its SQLite driver (`_pragma=name(value)`,
+ * several joined with `&`); FerretDB itself sets busy_timeout(10000), journal_mode(wal) and
+ * auto_vacuum(none) unless given.
+ */
+export async function startFerretDb(dataDir: string, port?: number, options: { sqliteParams?: string } = {}): Promise<RunningService> {
   const binary = ensureFerretDb();
   mkdirSync(dataDir, { recursive: true });
   const listenPort = port ?? await freePort();
+  const query = options.sqliteParams ? `?${options.sqliteParams}` : '';
   const child = spawn(binary, [
-    '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--listen-addr=127.0.0.1:${listenPort}`,
+    '--handler=sqlite', `--sqlite-url=file:${dataDir}/${query}`, `--listen-addr=127.0.0.1:${listenPort}`,
     '--telemetry=disable', `--state-dir=${dataDir}`, '--debug-addr=-', '--log-level=error',
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(listenPort, child, 'FerretDB');

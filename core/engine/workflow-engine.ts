@@ -288,7 +288,7 @@ export class WorkflowEngine implements WorkflowEvents {
     const heartbeat = setInterval(() => {
       const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
       void this.dueIndex.executionDue(state.id, until)
-        .then(() => this.executions.updateOne({ _id: state.id, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
+        .then(() => this.mongo.updateOneById(this.executions, { _id: state.id, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
         .catch((error: Error) => this.logger.warn('lease heartbeat failed', { executionId: state.id, error: error.message }));
     }, Math.max(100, Math.floor(this.config.engine.leaseMs / 3)));
     const done = this.driver.drive(state, this.mongoSink(), controller.signal)
@@ -307,8 +307,8 @@ export class WorkflowEngine implements WorkflowEvents {
         const finished = FINISHED.includes(state.status);
         const now = this.clock.now();
         if (wakeAt) await this.dueIndex.executionDue(state.id, wakeAt);
-        const result = await this.executions.updateOne(
-          { _id: state.id, 'lease.owner': this.owner, status: 'running' },
+        const saved = await this.mongo.updateOneById(
+          this.executions, { _id: state.id, 'lease.owner': this.owner, status: 'running' },
           {
             $set: {
               status: state.status, cursor: state.cursor, stepsJson: JSON.stringify(state.steps),
@@ -318,8 +318,8 @@ export class WorkflowEngine implements WorkflowEvents {
             ...(trail.length ? { $push: { trail: { $each: trail } } } : {}),
           },
         );
-        if (finished && result.matchedCount === 1) await this.dueIndex.executionDone(state.id);
-        return result.matchedCount === 1;
+        if (finished && saved) await this.dueIndex.executionDone(state.id);
+        return saved;
       },
       onStep: (state, trail) => {
         this.counters.steps.observe({ action: trail.action ?? 'none', status: trail.status }, trail.durationMs / 1000);

@@ -3,16 +3,29 @@
  * builds their indexes at start. Readiness follows the driver's connection state.
  */
 import { inject, injectable } from 'inversify';
-import mongoose, { type Connection, type Model } from 'mongoose';
+import mongoose, { type Connection, type Model, type QueryFilter, type UpdateQuery } from 'mongoose';
+import siftModule from 'sift';
 import type { Logger } from 'winston';
 import type { ModelDefinition } from '../plugin-api.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
 import type { FlowgateConfig } from '../config/config-schema.js';
 import { CoreError } from '../errors.js';
 
+// sift is CommonJS: under Node's ESM its default export is the module object, whose `default` is the tester.
+const sift = (siftModule as unknown as { default: (query: Record<string, unknown>) => (document: unknown) => boolean }).default;
+
+/** A filter naming one document by `_id`, with further conditions on it. */
+export type IdFilter<T> = QueryFilter<T> & { _id: unknown };
+
 @injectable()
 export class MongoConnection {
   readonly connection: Connection;
+  /**
+   * Whether the server is FerretDB (its buildInfo says so). FerretDB v1 on SQLite serves a
+   * filter from an index only when the filter is `_id` alone: `{_id, status}` scans the whole
+   * collection, which makes a conditional update slower as the collection grows.
+   */
+  ferretDb = false;
   private readonly definitions = new Map<string, ModelDefinition<unknown>>();
 
   constructor(
@@ -56,9 +69,39 @@ export class MongoConnection {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+    const buildInfo = await this.connection.db?.admin().command({ buildInfo: 1 }).catch(() => ({}));
+    this.ferretDb = typeof (buildInfo as { ferretdbVersion?: unknown } | undefined)?.ferretdbVersion === 'string';
     for (const definition of this.definitions.values()) {
       await this.model(definition).createIndexes();
     }
+  }
+
+  /**
+   * `updateOne` of the document `filter._id` names, if it matches the rest of `filter`; true
+   * when it matched. On MongoDB this is the plain conditional update. On FerretDB it is a read
+   * and a write both by `_id` alone, the form FerretDB serves from its index, with the rest of
+   * the filter checked in between: the conditional form scans the whole collection, and
+   * FerretDB v1 does not isolate a conditional update from a concurrent one anyway (see
+   * docs/architecture.md), so the split loses no guarantee there that it had.
+   */
+  async updateOneById<T>(model: Model<T>, filter: IdFilter<T>, update: UpdateQuery<T>): Promise<boolean> {
+    if (!this.ferretDb) return (await model.updateOne(filter, update)).matchedCount === 1;
+    if (!(await this.findOneById(model, filter))) return false;
+    return (await model.updateOne({ _id: filter._id } as QueryFilter<T>, update)).matchedCount === 1;
+  }
+
+  /** `findOneAndUpdate` (the document after the update, lean) with the same treatment as `updateOneById`. */
+  async findOneAndUpdateById<T>(model: Model<T>, filter: IdFilter<T>, update: UpdateQuery<T>): Promise<T | null> {
+    if (!this.ferretDb) return await model.findOneAndUpdate(filter, update, { returnDocument: 'after', lean: true }) as T | null;
+    if (!(await this.findOneById(model, filter))) return null;
+    return await model.findOneAndUpdate({ _id: filter._id } as QueryFilter<T>, update, { returnDocument: 'after', lean: true }) as T | null;
+  }
+
+  /** `findOne` (lean) of the document `filter._id` names if it matches the rest of `filter`; by `_id` alone on FerretDB. */
+  async findOneById<T>(model: Model<T>, filter: IdFilter<T>): Promise<T | null> {
+    if (!this.ferretDb) return await model.findOne(filter).lean<T>();
+    const found = await model.findById(filter._id).lean<T>();
+    return found && sift(filter as Record<string, unknown>)(found) ? found : null;
   }
 
   get ready(): boolean {

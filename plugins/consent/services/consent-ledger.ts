@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { CoreEvents, HttpError, inject, injectable, Realtime } from '../../../core/index.js';
+import { CoreEvents, HttpError, inject, injectable, MongoConnection, Realtime } from '../../../core/index.js';
 import { ConsentConfigToken, type ConsentConfig } from '../config.js';
 import { normalizeKeyword } from '../keywords.js';
 import {
@@ -56,6 +56,7 @@ export class ConsentLedger {
     @inject(ConsentConfigToken) private readonly config: ConsentConfig,
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(CoreEvents) private readonly coreEvents: CoreEvents,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
   ) {}
 
   /** Records a change (idempotent by key) and returns the contact's state afterwards; `recorded` is false for a repeat. */
@@ -96,8 +97,8 @@ export class ConsentLedger {
     });
     // Only a change at least as recent as the one the state is based on moves the state (single-document update: atomic).
     // Provider timestamps have one-second resolution, so within the same second the later-recorded change wins.
-    await this.records.updateOne(
-      { _id: change.phone, $or: [{ changedAt: { $exists: false } }, { changedAt: { $lte: new Date(change.at.getTime() + SAME_SECOND_MS) } }] },
+    await this.mongo.updateOneById(
+      this.records, { _id: change.phone, $or: [{ changedAt: { $exists: false } }, { changedAt: { $lte: new Date(change.at.getTime() + SAME_SECOND_MS) } }] },
       { $set: { state: change.state, source: change.source, evidence: change.evidence, changedAt: change.at, basedOn: change._id, updatedAt: change.recordedAt } },
     );
     if (change.state === 'opted_out') await this.countOptOut(change);

@@ -7,7 +7,7 @@
 import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
-import { inject, injectable, LoggerToken, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
+import { inject, injectable, LoggerToken, MongoConnection, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from '../config.js';
 import { TRIGGER_TYPES, type MessageEvent, type StatusEvent, type TemplateStatusEvent } from '../events.js';
 import { MessageModel, type Message, type ProviderStatus } from '../models/message.js';
@@ -49,6 +49,7 @@ export class InboundProcessor {
     @inject(MessageKeys) private readonly keys: MessageKeys,
     @inject(MessageFacts) private readonly facts: MessageFacts,
     @inject(TemplateReviews) private readonly reviews: TemplateReviews,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
   ) {}
 
   /** Stores each update on its own; returns the keys that were new (redelivered ones are skipped). */
@@ -113,7 +114,7 @@ export class InboundProcessor {
   }
 
   private async processKey(key: string): Promise<void> {
-    const update = await this.updates.findOne({ _id: key, state: 'stored' }).lean<WebhookUpdate>().catch(() => null);
+    const update = await this.mongo.findOneById(this.updates, { _id: key, state: 'stored' }).catch(() => null);
     if (!update) return;
     try {
       await this.process(update);

@@ -6,7 +6,7 @@
  * `biz_opaque_callback_data`) settle it.
  */
 import { Types, type Model } from 'mongoose';
-import { HttpError, inject, injectable, Realtime } from '../../../core/index.js';
+import { HttpError, inject, injectable, MongoConnection, Realtime } from '../../../core/index.js';
 import type { OutboundPayload } from '../graph/graph-client.js';
 import { Senders } from '../graph/senders.js';
 import { ContactModel, type Contact } from '../models/contact.js';
@@ -57,6 +57,7 @@ export class Messenger {
     @inject(MessageKeys) private readonly keys: MessageKeys,
     @inject(SendFeedback) private readonly feedback: SendFeedback,
     @inject(MessageFacts) private readonly facts: MessageFacts,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
   ) {}
 
   /** Stores the message under its key; returns the earlier one when the key was used before. */
@@ -107,11 +108,11 @@ export class Messenger {
    */
   async dispatch(id: Types.ObjectId | string, signal?: AbortSignal): Promise<Message> {
     const now = new Date();
-    const claimed = await this.messages.findOneAndUpdate(
-      { _id: id, status: { $in: CLAIMABLE } },
+    // By `_id` (FerretDB serves only that from an index; see MongoConnection.findOneAndUpdateById).
+    const claimed = await this.mongo.findOneAndUpdateById(
+      this.messages, { _id: id, status: { $in: CLAIMABLE } },
       { $set: { status: 'sending', statusRank: STATUS_RANK.sending, updatedAt: now }, $inc: { attempts: 1 }, $push: { timeline: { status: 'sending', at: now, source: 'flowgate' } } },
-      { returnDocument: 'after', lean: true },
-    ) as Message | null;
+    );
     if (!claimed) {
       const current = await this.messages.findById(id).lean<Message>();
       if (!current) throw new Error(`message ${String(id)} vanished`);
@@ -129,11 +130,11 @@ export class Messenger {
         $push: { timeline: { status: 'accepted', at, source: 'api', ...(result.value.messageStatus ? { pricing: { message_status: result.value.messageStatus } } : {}) } },
       });
       // A fast status webhook may already have moved it past `accepted`.
-      await this.messages.findOneAndUpdate({ _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
+      await this.mongo.updateOneById(this.messages, { _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
       this.facts.outbound('sent', claimed, at);
     } else {
       const status = result.outcome === 'unknown' ? 'unknown' : 'failed';
-      await this.messages.findOneAndUpdate({ _id: claimed._id, status: 'sending' }, {
+      await this.mongo.updateOneById(this.messages, { _id: claimed._id, status: 'sending' }, {
         $set: { status, statusRank: STATUS_RANK[status], error: result.error, updatedAt: at, ...(status === 'failed' ? { failedAt: at } : {}) },
         $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
       });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Model } from 'mongoose';
-import { CoreError, Scheduler } from '../../../core/index.js';
+import { Types, type Model } from 'mongoose';
+import { CoreError, MongoConnection, Scheduler } from '../../../core/index.js';
 import { freePort } from '../../../scripts/local-services.js';
 import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/core-probe/index.js';
 import { eventually, CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
@@ -65,6 +65,21 @@ describe('core/storage/mongo', () => {
       return found?.hits === 2 ? found : null;
     }, 10_000);
     assert.ok(record.firstSeenAt instanceof Date);
+  });
+
+  it('updates by _id only while the rest of the filter matches (the conditional helpers)', async () => {
+    const mongo = t.server.get(MongoConnection);
+    const created = await records.create({ key: 'guarded', hits: 1, firstSeenAt: new Date('2026-01-01T00:00:00Z') });
+    const id = created._id;
+    assert.equal(await mongo.updateOneById(records, { _id: id, hits: { $lt: 1 } }, { $set: { note: 'no' } }), false);
+    assert.equal(await mongo.updateOneById(records, { _id: id, hits: { $in: [1, 2] }, firstSeenAt: { $lte: new Date('2026-06-01T00:00:00Z') } }, { $inc: { hits: 1 } }), true);
+    assert.equal((await mongo.findOneAndUpdateById(records, { _id: id, hits: 1 }, { $set: { note: 'stale' } })), null);
+    const after = await mongo.findOneAndUpdateById(records, { _id: id, $or: [{ note: { $exists: false } }, { note: 'x' }] }, { $set: { note: 'claimed' } });
+    assert.equal(after?.hits, 2);
+    assert.equal(after?.note, 'claimed');
+    assert.equal((await mongo.findOneById(records, { _id: id, note: 'claimed' }))?.hits, 2);
+    assert.equal(await mongo.findOneById(records, { _id: id, note: 'other' }), null);
+    assert.equal(await mongo.updateOneById(records, { _id: new Types.ObjectId() }, { $set: { note: 'x' } }), false);
   });
 
   it('keeps one scheduled job per unique key and lists it', async () => {
