@@ -73,6 +73,11 @@ describe('reliability: regressions found by fuzzing the full server', () => {
         }
       }
     }
+    for (const value of ['2026-06-30T23:59:60Z', '0155-12-17T20:05:27-21:27']) {
+      const events = await call<{ error: { code: string } }>('get', `/api/analytics/events?to=${encodeURIComponent(value)}`);
+      assert.equal(events.status, 400, `/api/analytics/events to=${value}: ${events.text}`);
+      assert.equal(events.body.error.code, 'ANALYTICS_PERIOD_INVALID');
+    }
     const fine = await call('get', `/api/analytics/consent?from=${encodeURIComponent('2026-01-01T00:00:00+14:00')}&to=2026-01-05`);
     assert.equal(fine.status, 200, fine.text);
   });
