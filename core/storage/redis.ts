@@ -7,6 +7,7 @@ import { inject, injectable } from 'inversify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
+import { CoreError } from '../errors.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
 
 /** A short lock held in Redis; released only by its holder (a late release never frees someone else's). */
@@ -69,6 +70,21 @@ export class RedisConnection {
     const token = randomUUID();
     if (await this.client.set(key, token, 'PX', holdMs, 'NX') !== 'OK') return null;
     return { release: async () => { await this.client.eval(RELEASE_IF_HELD, 1, key, token); } };
+  }
+
+  /**
+   * Takes the lock `name`, waiting up to `waitMs` while another holder has it; throws
+   * LOCK_TIMEOUT when it stays taken. For short critical sections every process runs (a
+   * check-then-write that must not interleave), not for long work.
+   */
+  async lock(name: string, holdMs: number, waitMs: number): Promise<RedisLock> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const lock = await this.tryLock(name, holdMs);
+      if (lock) return lock;
+      if (Date.now() > deadline) throw new CoreError('LOCK_TIMEOUT', `The lock ${name} stayed taken for ${waitMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async connect(): Promise<void> {
