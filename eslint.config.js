@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.data/', 'coverage/'] },
@@ -23,6 +24,12 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Scripts the dashboard serves to browsers.
+    files: ['plugins/*/public/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser, io: 'readonly', Chart: 'readonly' } },
+    rules: { eqeqeq: ['error', 'always'] },
   },
   {
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'core/cli/**/*.ts', 'tests/**/*.ts'],

@@ -16,7 +16,10 @@ export { Metrics } from './observability/metrics.js';
 export { PermissionCatalog, roleAtLeast } from './security/roles.js';
 export { ConfigToken, LoggerToken, WorkflowEventsToken } from './tokens.js';
 export { commonSchemas } from './http/route-mounter.js';
-export { injectable, inject } from 'inversify';
+export { injectable, inject, multiInject, optional } from 'inversify';
 export { Maintenance, type MaintenanceState } from './maintenance.js';
-export { coreVersion } from './paths.js';
+export { coreVersion, projectRoot } from './paths.js';
 export { createAjv, describeErrors } from './schema/ajv.js';
+export { ProgressBar, type ProgressBarOptions } from './cli/progress-bar.js';
+// Models are declared with the core's own mongoose, so a plugin needs no mongoose of its own.
+export { Schema, type Model } from 'mongoose';

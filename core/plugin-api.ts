@@ -227,7 +227,12 @@ export interface RouteDefinition {
   readonly query?: JsonSchema;
   readonly body?: JsonSchema;
   /** Response schemas by status; 2xx responses are checked against them when configured. */
-  readonly responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  readonly responses: Record<number, {
+    description: string;
+    schema?: JsonSchema;
+    /** Media type of the body (default JSON); a list when a query picks one, e.g. NDJSON or CSV. */
+    contentType?: string | readonly string[];
+  }>;
   /** Keep the raw bytes of the body (webhook signatures). */
   readonly rawBody?: boolean;
   /** Body size limit for this route, e.g. `3mb`; defaults to config http.bodyLimit. */
@@ -288,12 +293,19 @@ export interface ModelDefinition<T> {
 
 /** A command of the `flowgate` CLI contributed by a plugin, e.g. `user:create`. */
 export interface CommandDefinition {
-  /** `topic:verb` in lower case, unique across plugins; `start` and `help` belong to the core. */
+  /** `topic:verb` in lower case, unique across plugins; `start`, `validate`, `test` and `help` belong to the core. */
   readonly name: string;
   /** One line for `flowgate help`. */
   readonly summary: string;
   /** Options and arguments, shown by `flowgate help` under the summary. */
   readonly usage?: string;
+  /**
+   * Other names that run the command, e.g. `backup` for `backup:create`: a lower-case word or
+   * `topic:verb`, unique across the CLI and never one of the core's commands.
+   */
+  readonly aliases?: readonly string[];
+  /** More lines for `flowgate <name> --help`: what the options mean, what the exit codes say. */
+  readonly help?: string;
   readonly handler: Newable<CommandHandler>;
 }
 

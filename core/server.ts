@@ -10,6 +10,7 @@ import { CoreError } from './errors.js';
 import type { CommandIO } from './plugin-api.js';
 import type { FlowgateConfig } from './config/config-schema.js';
 import { createHttpApp } from './http/http-app.js';
+import { RequestLimiter } from './http/request-limits.js';
 import { buildOpenApi, type OpenApiDocument } from './http/openapi.js';
 import { platformRoutes } from './http/platform-routes.js';
 import { createLogger } from './logging/logger.js';
@@ -137,6 +138,12 @@ export class FlowgateServer {
       metrics: this.get(Metrics),
       routes: this.contributions.routes,
       onMutation: (event) => this.get(CoreEvents).emit('api.request', event),
+      storageReady: () => this.get(MongoConnection).ready,
+      limiter: this.requestLimiter(),
+      writesPausedBy: () => {
+        const state = this.get(Maintenance).state;
+        return state.active ? state.reason ?? 'maintenance' : null;
+      },
     });
     const server = createServer(app);
     server.keepAliveTimeout = 65_000;
@@ -146,6 +153,12 @@ export class FlowgateServer {
       server.listen(this.config.http.port, this.config.http.host, () => { server.off('error', reject); resolve(); });
     });
     this.http = server;
+  }
+
+  private requestLimiter(): RequestLimiter | null {
+    const settings = this.config.http.rateLimit;
+    if (settings.perIp === 0 && settings.perCredential === 0) return null;
+    return new RequestLimiter(settings, () => this.get(RedisConnection), this.logger);
   }
 
   get url(): string {
@@ -195,7 +208,7 @@ export class FlowgateServer {
    */
   async runCommand(name: string, args: readonly string[], io: CommandIO): Promise<number> {
     await this.registerPlugins();
-    const command = this.contributions.commands.get(name);
+    const command = this.contributions.findCommand(name);
     if (!command) throw new CoreError('COMMAND_UNKNOWN', `Unknown command ${JSON.stringify(name)}; \`flowgate help\` lists the commands of the configured plugins`);
     await this.start({ listen: false });
     try {

@@ -15,13 +15,16 @@ import { FlowgateServer } from '../server.js';
 
 interface Output { log(line: string): void }
 
+/** A command line the command cannot run as given (exit code 2). */
+export class UsageError extends Error {}
+
 const isWorkflowFile = (name: string) => name.endsWith('.json') && !name.endsWith('.test.json') && !/(^|\.)schema\.json$/.test(name);
 
 function collect(paths: readonly string[], config: FlowgateConfig, accept: (name: string) => boolean): string[] {
   const roots = paths.length ? paths : [resolve(projectRoot, config.workflows.dir)];
   return roots.flatMap((path) => {
     const full = resolve(path);
-    if (!existsSync(full)) throw new Error(`${path} does not exist`);
+    if (!existsSync(full)) throw new UsageError(`${path} does not exist`);
     return statSync(full).isDirectory() ? readdirSync(full).filter(accept).sort().map((name) => join(full, name)) : [full];
   });
 }

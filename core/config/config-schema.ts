@@ -13,13 +13,26 @@ export const configSchema = {
     http: {
       type: 'object',
       additionalProperties: false,
-      required: ['host', 'port', 'bodyLimit', 'validateResponses', 'trustProxy'],
+      required: ['host', 'port', 'bodyLimit', 'validateResponses', 'trustProxy', 'rateLimit'],
       properties: {
         host: { type: 'string', default: '127.0.0.1', description: 'Interface to listen on' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 3000, description: 'Port to listen on; 0 picks a free one' },
         bodyLimit: { type: 'string', pattern: '^\\d+(b|kb|mb)$', default: '100kb', description: 'Largest JSON body a route accepts unless the route sets its own' },
         validateResponses: { type: 'boolean', default: false, description: 'Check every 2xx response against its declared schema (tests)' },
         trustProxy: { type: 'boolean', default: false, description: 'Take the client address from X-Forwarded-For (only behind a proxy you run)' },
+        rateLimit: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['windowSeconds', 'perIp', 'perCredential', 'exemptPaths'],
+          default: {},
+          description: 'Request limits counted in Redis across processes; past one the caller gets 429 with Retry-After',
+          properties: {
+            windowSeconds: { type: 'integer', minimum: 1, default: 60, description: 'Length of one counting window' },
+            perIp: { type: 'integer', minimum: 0, default: 6000, description: 'Requests per window from one client address (0: unlimited)' },
+            perCredential: { type: 'integer', minimum: 0, default: 6000, description: 'Requests per window by one user or API key (0: unlimited)' },
+            exemptPaths: { type: 'array', items: { type: 'string', pattern: '^/' }, default: ['/api/health', '/api/ready', '/metrics'], description: 'Path prefixes never counted' },
+          },
+        },
       },
     },
     mongodb: {

@@ -73,21 +73,55 @@ export function executionView(record: ExecutionRecord, full: boolean): Record<st
   };
 }
 
+const ids = { executionId: { type: 'string' }, workflowId: { type: 'string' } } as const;
+const stepErrorSchema = {
+  type: 'object', required: ['code', 'message'],
+  properties: { code: { type: 'string', description: 'See docs/error-codes.md' }, message: { type: 'string' }, stepId: { type: 'string' } },
+} as const;
+
+/** The engine's topics; these schemas are what docs/realtime.md publishes (`node dist/scripts/realtime-doc.js`). */
 export const engineTopics: TopicDefinition[] = [
   {
     name: 'executions', permission: 'executions:read', summary: 'Executions as they start, complete steps, wait and finish',
     events: {
-      'execution.started': { type: 'object', required: ['executionId', 'workflowId', 'version', 'eventId'] },
-      'execution.step': { type: 'object', required: ['executionId', 'workflowId', 'stepId', 'status', 'attempt', 'durationMs'] },
-      'execution.waiting': { type: 'object', required: ['executionId', 'workflowId', 'until'] },
-      'execution.finished': { type: 'object', required: ['executionId', 'workflowId', 'status', 'durationMs'] },
+      'execution.started': {
+        type: 'object', required: ['executionId', 'workflowId', 'version', 'eventId'],
+        properties: { ...ids, version: { type: 'integer', description: 'Workflow version the execution is pinned to' }, eventId: { type: 'string', description: 'The stored trigger event' } },
+      },
+      'execution.step': {
+        type: 'object', required: ['executionId', 'workflowId', 'stepId', 'status', 'attempt', 'durationMs'],
+        properties: {
+          ...ids, stepId: { type: 'string' },
+          status: { enum: ['succeeded', 'failed', 'retrying', 'denied', 'deferred', 'skipped'] },
+          attempt: { type: 'integer', minimum: 0, description: '0 on the first attempt' }, durationMs: { type: 'number' },
+          port: { type: 'string', description: 'Output port the step took, when not default' },
+          error: { ...stepErrorSchema, description: 'Present when the step failed' },
+        },
+      },
+      'execution.waiting': {
+        type: 'object', required: ['executionId', 'workflowId', 'until'],
+        properties: { ...ids, until: { type: 'string', format: 'date-time', description: 'When the execution resumes' }, stepId: { type: 'string', description: 'The step that waits' } },
+      },
+      'execution.finished': {
+        type: 'object', required: ['executionId', 'workflowId', 'status', 'durationMs'],
+        properties: {
+          ...ids, status: { enum: ['succeeded', 'failed', 'cancelled'] }, durationMs: { type: 'number' },
+          error: { oneOf: [stepErrorSchema, { type: 'null' }] },
+        },
+      },
     },
   },
   {
     name: 'workflows', permission: 'workflows:read', summary: 'Workflow versions stored and invalid changes rejected',
     events: {
-      'workflow.updated': { type: 'object', required: ['workflowId', 'enabled'] },
-      'workflow.invalid': { type: 'object', required: ['file', 'issues'] },
+      'workflow.updated': {
+        type: 'object', required: ['workflowId', 'enabled'],
+        properties: { workflowId: { type: 'string' }, version: { type: ['integer', 'null'], description: 'Active version; null when disabled' }, enabled: { type: 'boolean' } },
+      },
+      'workflow.invalid': {
+        type: 'object', required: ['file', 'issues'],
+        properties: { workflowId: { type: ['string', 'null'], description: 'null when the file does not parse' }, file: { type: 'string' }, issues: { type: 'array', items: issueSchema } },
+      },
     },
   },
 ];
@@ -211,7 +245,7 @@ export function engineRoutes(engine: WorkflowEngine): RouteDefinition[] {
         properties: {
           workflowId: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }, status: { enum: EXECUTION_STATUSES }, eventId: { type: 'string', maxLength: 64 },
           from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
-          limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string', maxLength: 64 },
+          limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 }, cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
         },
       },
       responses: { 200: { description: 'A page of executions', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: executionSchema }, nextCursor: { type: 'string' } } } } },
@@ -226,7 +260,12 @@ export function engineRoutes(engine: WorkflowEngine): RouteDefinition[] {
         if (q.to) created.$lt = new Date(q.to);
         if (q.cursor) {
           const [at, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
-          filter.$or = [{ createdAt: { $lt: new Date(at ?? 0) } }, { createdAt: new Date(at ?? 0), _id: { $lt: id } }];
+          const after = new Date(at ?? '');
+          // A cursor is only ever one this route handed out; anything else is the caller's mistake.
+          if (Number.isNaN(after.getTime()) || !id) {
+            throw new HttpError(400, 'VALIDATION_FAILED', 'query.cursor is not a cursor this list handed out', [{ path: 'query.cursor', message: 'is not a cursor this list handed out' }]);
+          }
+          filter.$or = [{ createdAt: { $lt: after } }, { createdAt: after, _id: { $lt: id } }];
         }
         if (Object.keys(created).length) filter.createdAt = created;
         const items = await engine.executionModel.find(filter).sort({ createdAt: -1, _id: -1 }).limit(q.limit).lean();

@@ -8,8 +8,10 @@ import helmet from 'helmet';
 import type { Logger } from 'winston';
 import { HttpError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { isStorageOutage } from '../storage/mongo.js';
 import type { RouteDefinition } from '../plugin-api.js';
-import { RouteMounter, type MountOptions } from './route-mounter.js';
+import type { RequestLimiter } from './request-limits.js';
+import { RouteMounter, storageUnavailable, type MountOptions } from './route-mounter.js';
 
 const REQUEST_ID = /^[\w.-]{1,128}$/;
 
@@ -18,7 +20,15 @@ export interface HttpAppOptions extends MountOptions {
   logger: Logger;
   metrics: Metrics;
   routes: ReadonlyArray<{ plugin: string; route: RouteDefinition }>;
+  /** Per-address and per-credential request limits; null when switched off. */
+  limiter: RequestLimiter | null;
+  /** Why changes are refused right now (a restore is running), or null. */
+  writesPausedBy(): string | null;
 }
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Seconds a client (or Meta, for webhooks) is told to wait before trying a refused change again. */
+const MAINTENANCE_RETRY_AFTER = '30';
 
 export function errorBody(code: string, message: string, details: unknown, requestId: string): unknown {
   return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
@@ -49,6 +59,23 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     next();
   });
 
+  const limiter = options.limiter;
+  if (limiter) {
+    // Counted before the body is read or credentials are checked: the cheapest place to turn a flood away.
+    app.use((req: Request, _res: Response, next: NextFunction) => {
+      if (limiter.exempt(req.path)) return next();
+      limiter.checkAddress(req.ip ?? '').then(() => next(), next);
+    });
+  }
+
+  // A change accepted during a restore would be overwritten by it, or mix old and new data: refuse
+  // it whole with 503 and Retry-After, so API clients retry and Meta redelivers webhooks later.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const reason = READ_METHODS.has(req.method) ? null : options.writesPausedBy();
+    if (!reason) return next();
+    next(new HttpError(503, 'MAINTENANCE', `Flowgate is in maintenance (${reason}): nothing was changed; try again later`, { reason }, { 'Retry-After': MAINTENANCE_RETRY_AFTER }));
+  });
+
   const mounter = new RouteMounter(options);
   const router = express.Router({ strict: false });
   for (const { route } of options.routes) mounter.mount(router, route);
@@ -61,7 +88,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     const requestId = (req as Request & { requestId?: string }).requestId ?? '';
     const log = (req as Request & { log?: Logger }).log ?? options.logger;
     const { status, code, message, details, headers } = classify(error);
-    if (status >= 500) log.error('request failed', { error: error instanceof Error ? error : String(error), code });
+    if (status === 503) log.warn('request refused for now', { code });
+    else if (status >= 500) log.error('request failed', { error: error instanceof Error ? error : String(error), code });
     if (res.headersSent) return void res.end();
     for (const [name, value] of Object.entries(headers ?? {})) res.setHeader(name, value);
     res.status(status).json(errorBody(code, message, details, requestId));
@@ -74,6 +102,7 @@ interface Classified { status: number; code: string; message: string; details?: 
 /** Maps thrown errors to the envelope: ours carry their status; body-parser's have a `type`. */
 function classify(error: unknown): Classified {
   if (error instanceof HttpError) return error;
+  if (isStorageOutage(error)) return storageUnavailable();
   const parserError = error as { type?: string; status?: number; message?: string; limit?: number; length?: number };
   switch (parserError.type) {
     case 'entity.parse.failed':

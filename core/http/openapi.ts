@@ -61,7 +61,9 @@ export function buildOpenApi(routes: ReadonlyArray<{ plugin: string; route: Rout
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema || response.contentType ? { content: { [response.contentType ?? 'application/json']: { schema: shared.use(response.schema ?? {}) } } } : {}),
+        ...(response.schema || response.contentType
+          ? { content: Object.fromEntries([response.contentType ?? 'application/json'].flat().map((type) => [type, { schema: shared.use(response.schema ?? {}) }])) }
+          : {}),
       };
     }
     const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });

@@ -11,6 +11,7 @@ import type { ApiRequest, Authenticator, JsonSchema, Principal, RouteDefinition 
 import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
 import type { CoreEventMap } from '../events/core-events.js';
 import { redact } from '../logging/logger.js';
+import type { RequestLimiter } from './request-limits.js';
 
 export interface MountOptions {
   bodyLimit: string;
@@ -18,9 +19,23 @@ export interface MountOptions {
   authenticator: () => Authenticator | null;
   /** Told about every answered mutating request (the audit plugin listens). */
   onMutation: (event: CoreEventMap['api.request']) => void;
+  /** False while the database is known to be unreachable: routes that need it answer 503 at once. */
+  storageReady: () => boolean;
+  limiter: RequestLimiter | null;
+}
+
+/** What a caller is told to wait before retrying while the database is unreachable. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/** 503 with Retry-After: webhook senders (Meta) and well-behaved clients deliver again later. */
+export function storageUnavailable(): HttpError {
+  return new HttpError(503, 'STORAGE_UNAVAILABLE', 'The database cannot be reached; nothing was stored. Retry later',
+    { retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS }, { 'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS) });
 }
 
 type RequestWithState = Request & { rawBody?: Buffer; requestId: string; log: Logger; principal?: Principal | null };
+
+const NO_QUERY: JsonSchema = { type: 'object', additionalProperties: false };
 
 /** Keys that could reach a prototype or act as a query operator once stored. */
 const FORBIDDEN_KEY = /^(__proto__|constructor|prototype)$|^\$(?!schema$)/;
@@ -50,12 +65,14 @@ export class RouteMounter {
   mount(router: Router, route: RouteDefinition): void {
     const validators = {
       params: route.params ? this.requestSchemas.get(route.params) : null,
-      query: route.query ? this.querySchemas.get(route.query) : null,
+      // A route that declares no query takes none (unknown fields are refused, as in bodies);
+      // public reads such as probes may get cache-busting parameters and ignore them.
+      query: route.query ? this.querySchemas.get(route.query) : route.method === 'get' && route.permission === 'public' ? null : this.querySchemas.get(NO_QUERY),
       body: route.body ? this.requestSchemas.get(route.body) : null,
     };
     const responses = new Map<number, ValidateFunction>();
     for (const [status, response] of Object.entries(route.responses)) {
-      if (response.schema && (!response.contentType || response.contentType === 'application/json')) {
+      if (response.schema && (!response.contentType || [response.contentType].flat().includes('application/json'))) {
         responses.set(Number(status), this.responseSchemas.get(response.schema));
       }
     }
@@ -63,10 +80,16 @@ export class RouteMounter {
     if (route.method !== 'get' && route.method !== 'delete') {
       handlers.push(this.bodyParser(route));
     }
+    // Public reads (probes, the OpenAPI document, webhook handshakes) need no database; everything
+    // else authenticates against it or writes to it.
+    const needsStorage = !(route.method === 'get' && route.permission === 'public');
     handlers.push(async (req, res, next) => {
       const request = req as RequestWithState;
       try {
+        // Fail fast rather than queue behind the driver's reconnect: a webhook sender waits for no one.
+        if (needsStorage && !this.options.storageReady()) throw storageUnavailable();
         request.principal = await this.authorize(route, request);
+        if (request.principal && this.options.limiter) await this.options.limiter.checkPrincipal(request.principal);
         const params = validate(validators.params, { ...req.params }, 'params');
         const query = validate(validators.query, { ...(req.query as Record<string, unknown>) }, 'query');
         if (route.body && req.body === undefined) {

@@ -44,8 +44,12 @@ export class TypeRegistry<T extends { type: string; version: number }> {
   }
 }
 
-/** `user:create`, `audit:verify`: a colon keeps plugin commands apart from the core's `start` and `help`. */
+/** `user:create`, `audit:verify`: a colon keeps plugin commands apart from the core's own. */
 const COMMAND_NAME = /^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/;
+/** An alias may also be one word (`backup`), as long as the core does not use it. */
+const ALIAS_NAME = /^[a-z][a-z0-9-]*(:[a-z][a-z0-9-]*)?$/;
+/** The commands `core/cli` runs itself; plugins cannot take these names. */
+export const CORE_COMMANDS = ['start', 'validate', 'test', 'help'] as const;
 
 export class Contributions {
   readonly triggers = new TypeRegistry<TriggerContribution>('trigger');
@@ -55,6 +59,8 @@ export class Contributions {
   readonly jobs = new Map<string, { plugin: string; definition: JobDefinition }>();
   readonly routes: Array<{ plugin: string; route: RouteDefinition }> = [];
   readonly commands = new Map<string, { plugin: string; definition: CommandDefinition }>();
+  /** Alias → the command name it stands for. */
+  readonly commandAliases = new Map<string, string>();
 
   addTopic(plugin: string, definition: TopicDefinition): void {
     const existing = this.topics.get(definition.name);
@@ -66,9 +72,22 @@ export class Contributions {
     if (!COMMAND_NAME.test(definition.name)) {
       throw new CoreError('PLUGIN_TYPE_INVALID', `Plugin ${plugin} defines command ${JSON.stringify(definition.name)}: command names are topic:verb in lower case`);
     }
-    const existing = this.commands.get(definition.name);
-    if (existing) throw new CoreError('PLUGIN_DUPLICATE_TYPE', `Command ${definition.name} is defined twice (by ${existing.plugin} and ${plugin})`);
+    for (const name of [definition.name, ...(definition.aliases ?? [])]) {
+      const taken = this.findCommand(name);
+      if (taken) throw new CoreError('PLUGIN_DUPLICATE_TYPE', `Command ${name} is defined twice (by ${taken.plugin} and ${plugin})`);
+    }
+    for (const alias of definition.aliases ?? []) {
+      if (!ALIAS_NAME.test(alias) || (CORE_COMMANDS as readonly string[]).includes(alias)) {
+        throw new CoreError('PLUGIN_TYPE_INVALID', `Plugin ${plugin} gives command ${definition.name} the alias ${JSON.stringify(alias)}: aliases are a lower-case word or topic:verb, and not ${CORE_COMMANDS.join(', ')}`);
+      }
+    }
     this.commands.set(definition.name, { plugin, definition });
+    for (const alias of definition.aliases ?? []) this.commandAliases.set(alias, definition.name);
+  }
+
+  /** A command by its name or one of its aliases. */
+  findCommand(name: string): { plugin: string; definition: CommandDefinition } | undefined {
+    return this.commands.get(this.commandAliases.get(name) ?? name);
   }
 
   addJob(plugin: string, definition: JobDefinition): void {

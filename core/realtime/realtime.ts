@@ -69,12 +69,18 @@ export class Realtime {
         if (typeof ack === 'function') ack({ unsubscribed: list });
       });
       // A client that stops reading must not make the server buffer without bound.
+      let dropping = false;
       socket.conn.on('packetCreate', () => {
+        if (dropping) return;
         // engine.io keeps unsent packets in `writeBuffer`; it is not in its public types.
         const pending = (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length;
         if (pending > MAX_BUFFERED_PACKETS) {
-          this.logger.warn('disconnecting a socket that does not read its events', { socketId: socket.id });
-          socket.disconnect(true);
+          dropping = true;
+          this.logger.warn('disconnecting a socket that does not read its events', { socketId: socket.id, pending });
+          // Discard the queue and close now: a polite disconnect queues one more packet (which
+          // re-entered this handler until the stack overflowed) and waits for a drain that a
+          // stalled client never allows.
+          socket.conn.close(true);
         }
       });
     });

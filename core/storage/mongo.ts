@@ -80,6 +80,35 @@ export class MongoConnection {
   }
 }
 
+const OUTAGE_ERRORS = new Set([
+  'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError',
+  'MongoNotConnectedError', 'MongoPoolClearedError', 'MongoTopologyClosedError',
+]);
+const OUTAGE_LABELS = new Set(['PoolRequestedRetry', 'ResetPool']);
+
+/**
+ * True for errors that mean the database could not be reached (rather than that it refused the
+ * operation): the request may succeed later, so callers are told to retry instead of getting a 500.
+ */
+export function isStorageOutage(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const pending = [error];
+  while (pending.length && seen.size < 8) {
+    const current = pending.pop();
+    if (!(current instanceof Error) || seen.has(current)) continue;
+    const { errorLabelSet, errorResponse } = current as Error & { errorLabelSet?: unknown; errorResponse?: unknown };
+    seen.add(current);
+    if (OUTAGE_ERRORS.has(current.name)) return true;
+    // mongoose queues operations while disconnected and fails them after bufferTimeoutMS.
+    if (current.name === 'MongooseError' && /buffering timed out/.test(String(current.message))) return true;
+    // The driver labels failures that cleared the connection pool (a dropped connection).
+    if (errorLabelSet instanceof Set && [...OUTAGE_LABELS].some((label) => errorLabelSet.has(label))) return true;
+    // A bulk write keeps the network failure that ended it as `errorResponse`.
+    pending.push(current.cause, errorResponse);
+  }
+  return false;
+}
+
 /** Declares a model once: its schema, its injection token, and whether backups include it. */
 export function defineModel<T>(name: string, schema: mongoose.Schema<T>, options: { backup?: boolean } = {}): ModelDefinition<T> {
   return { name, schema, token: Symbol.for(`flowgate.model.${name}`), backup: options.backup ?? true };

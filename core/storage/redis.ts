@@ -12,10 +12,14 @@ import { ConfigToken, LoggerToken } from '../tokens.js';
 
 /** A short lock held in Redis; released only by its holder (a late release never frees someone else's). */
 export interface RedisLock {
+  /** Frees the lock if it is still ours; a lock that expired and was taken by another stays theirs. */
   release(): Promise<void>;
+  /** Holds the lock `holdMs` longer from now; false when it expired and is no longer ours. */
+  extend(holdMs: number): Promise<boolean>;
 }
 
 const RELEASE_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const EXTEND_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 @injectable()
 export class RedisConnection {
@@ -63,13 +67,23 @@ export class RedisConnection {
   /**
    * Takes the lock `name` (prefixed) for at most `holdMs`, or returns null when another holder
    * has it. Used where MongoDB-protocol storage cannot serialise a change on its own (FerretDB v1
-   * does not isolate concurrent conditional updates).
+   * does not isolate concurrent conditional updates). `holder` says who holds it, for
+   * `lockHolder` to tell those who wait.
    */
-  async tryLock(name: string, holdMs: number): Promise<RedisLock | null> {
+  async tryLock(name: string, holdMs: number, holder = ''): Promise<RedisLock | null> {
     const key = `${this.keyPrefix}${name}`;
-    const token = randomUUID();
+    const token = `${randomUUID()} ${holder}`;
     if (await this.client.set(key, token, 'PX', holdMs, 'NX') !== 'OK') return null;
-    return { release: async () => { await this.client.eval(RELEASE_IF_HELD, 1, key, token); } };
+    return {
+      release: async () => { await this.client.eval(RELEASE_IF_HELD, 1, key, token); },
+      extend: async (ms) => (await this.client.eval(EXTEND_IF_HELD, 1, key, token, String(ms))) === 1,
+    };
+  }
+
+  /** The `holder` given by whoever holds lock `name` now, or null when it is free. */
+  async lockHolder(name: string): Promise<string | null> {
+    const token = await this.client.get(`${this.keyPrefix}${name}`);
+    return token === null ? null : token.slice(token.indexOf(' ') + 1);
   }
 
   /**

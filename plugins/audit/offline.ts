@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { verifyChain, type ChainDigest, type ChainEntry, type VerifyReport } from './chain.js';
+import { counted, type EntryProgress } from './counted.js';
 import type { ExportHeader } from './export.js';
 
 type ExportRecord = ExportHeader | { type: 'entry'; entry: ChainEntry } | { type: 'digest'; digest: ChainDigest };
@@ -58,13 +59,13 @@ async function* only<K extends 'entry' | 'digest'>(path: string, kind: K): Async
   }
 }
 
-export async function verifyExportFile(path: string, signingKey?: Buffer): Promise<VerifyReport & { header: ExportHeader }> {
+export async function verifyExportFile(path: string, signingKey?: Buffer, onProgress?: EntryProgress): Promise<VerifyReport & { header: ExportHeader }> {
   let header: ExportHeader | null = null;
   for await (const record of records(path)) {
     if (record.type === 'header') header = record;
     break;
   }
   if (!header) throw new Error(`${path} is not a Flowgate audit export: its first record is not the header`);
-  const report = await verifyChain({ anchor: header.anchor, digests: only(path, 'digest'), entries: only(path, 'entry'), signingKey });
+  const report = await verifyChain({ anchor: header.anchor, digests: only(path, 'digest'), entries: onProgress ? counted(only(path, 'entry'), (checked) => onProgress(checked)) : only(path, 'entry'), signingKey });
   return { ...report, header };
 }

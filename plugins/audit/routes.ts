@@ -96,7 +96,7 @@ export class AuditRoutes implements RouteController {
           properties: { format: { enum: ['ndjson', 'csv'], default: 'ndjson' }, ...period },
         },
         responses: {
-          200: { description: 'A header record, the entries, then the digests (see docs/security.md)', contentType: 'application/x-ndjson' },
+          200: { description: 'A header record, the entries, then the digests (see docs/security.md)', contentType: ['application/x-ndjson', 'text/csv'] },
         },
         handler: async (req, res) => {
           const q = req.query as { format: ExportFormat; from?: string; to?: string };

@@ -49,10 +49,10 @@ const backup: Plugin<BackupConfig> = {
     r.permissions({ 'backups:read': 'admin', 'backups:create': 'admin', 'backups:schedule': 'admin', 'backups:restore': 'owner' });
     r.routes(BackupRoutes);
     r.job({ name: BACKUP_JOB, handler: RunBackupJob, concurrency: 1, lockLifetimeMs: 30 * 60_000 });
-    r.command({ name: 'backup:create', summary: 'Back up every registered collection now, with a progress bar', handler: CreateBackupCommand });
+    r.command({ name: 'backup:create', aliases: ['backup'], summary: 'Back up every registered collection now, with a progress bar', handler: CreateBackupCommand });
     r.command({ name: 'backup:list', summary: 'List the backups, newest first', handler: ListBackupsCommand });
     r.command({
-      name: 'backup:restore', summary: 'Verify a backup and show what a restore would replace; with --confirm, restore it',
+      name: 'backup:restore', aliases: ['restore'], summary: 'Verify a backup and show what a restore would replace; with --confirm, restore it',
       usage: RESTORE_USAGE.replace('usage: flowgate backup:restore ', ''), handler: RestoreBackupCommand,
     });
     r.topic({

@@ -102,12 +102,15 @@ export class ComplianceRoutes implements RouteController {
             phone: phoneSchema,
             category: { type: 'string', pattern: '^[a-z_]+$', default: 'marketing', description: 'marketing, utility, authentication, or service (free-form text)' },
             from: { type: 'string', pattern: '^\\d+$', description: 'Sender phone number id' },
+            template: { type: 'string', pattern: '^[a-z0-9_]{1,512}$', description: 'A template to send: its approval is checked too' },
+            language: { type: 'string', pattern: '^[a-z]{2,3}(_[A-Za-z]{2,4})?$', default: 'en', description: 'The template\'s language code' },
           },
         },
         responses: { 200: { description: 'The combined decision and each policy\'s', schema: { type: 'object', required: ['phone', 'allowed', 'decision', 'decidedBy', 'reason', 'decisions'] } } },
         handler: async (req) => {
-          const query = req.query as { phone: string; category: string; from?: string };
-          return { body: await this.checker.check(phoneKey(query.phone), query.category, query.from) };
+          const query = req.query as { phone: string; category: string; from?: string; template?: string; language: string };
+          const template = query.template ? { name: query.template, language: query.language } : undefined;
+          return { body: await this.checker.check(phoneKey(query.phone), query.category, query.from, template) };
         },
       },
       {

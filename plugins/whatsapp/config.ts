@@ -34,11 +34,12 @@ export const whatsappConfigSchema = {
       description: 'Policy type ids every send must pass, in order (consent and rate-limit plugins add theirs)',
     },
     bulk: {
-      type: 'object', additionalProperties: false, required: ['concurrency', 'leaseMs', 'maxRecipients'], default: {},
+      type: 'object', additionalProperties: false, required: ['concurrency', 'leaseMs', 'maxRecipients', 'waitForDeferralMs'], default: {},
       properties: {
         concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
         leaseMs: { type: 'integer', minimum: 1000, default: 15000, description: 'A campaign whose runner stops renewing this lease is resumed by another process' },
         maxRecipients: { type: 'integer', minimum: 1, default: 10000 },
+        waitForDeferralMs: { type: 'integer', minimum: 0, maximum: 60000, default: 2000, description: 'A recipient deferred by a policy for at most this long (a throughput limit) is waited for by the runner instead of scheduled' },
       },
     },
     retry: {
@@ -50,10 +51,15 @@ export const whatsappConfigSchema = {
       },
     },
     webhook: {
-      type: 'object', additionalProperties: false, required: ['processConcurrency', 'sweepEveryMs'], default: {},
+      type: 'object', additionalProperties: false, required: ['processConcurrency', 'sweepEveryMs', 'retentionDays', 'pruneEvery'], default: {},
       properties: {
         processConcurrency: { type: 'integer', minimum: 1, default: 8 },
         sweepEveryMs: { type: 'integer', minimum: 1000, default: 30000, description: 'How often updates stored but not yet processed (a crash) are picked up' },
+        retentionDays: {
+          type: 'integer', minimum: 8, default: 30,
+          description: 'Days a handled update is kept; it is what makes a redelivery a no-op, and Meta redelivers for up to 7 days',
+        },
+        pruneEvery: { type: 'string', minLength: 1, default: '6 hours', description: 'How often handled updates past retention are removed' },
       },
     },
   },

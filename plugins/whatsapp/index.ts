@@ -11,6 +11,7 @@ import { SendAction } from './actions/send.js';
 import { whatsappConfigSchema, WhatsappConfigToken, whatsappEnvironment, type WhatsappConfig } from './config.js';
 import { messageEventSchema, preferencesEventSchema, statusEventSchema, templateStatusEventSchema } from './events.js';
 import { Senders } from './graph/senders.js';
+import { PRUNE_UPDATES_JOB, PruneUpdatesJob } from './jobs/prune-updates.js';
 import { SendStoredJob } from './jobs/send-stored.js';
 import { CampaignModel } from './models/campaign.js';
 import { ContactModel } from './models/contact.js';
@@ -31,7 +32,9 @@ import { MarketingPreferences } from './services/marketing-preferences.js';
 import { MessageKeys } from './services/message-keys.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
+import { SendFeedback } from './services/send-feedback.js';
 import { SendPolicies } from './services/send-policies.js';
+import { TemplateReviews } from './services/template-reviews.js';
 import { messageTriggerConfigSchema, MessageTrigger } from './triggers/message.js';
 import {
   preferencesTriggerConfigSchema, PreferencesTrigger, statusTriggerConfigSchema, StatusTrigger, templateStatusTriggerConfigSchema, TemplateStatusTrigger,
@@ -62,6 +65,8 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(DeliveryReports).toSelf().inSingletonScope();
     r.bind(OutboundStep).toSelf().inSingletonScope();
     r.bind(MessageKeys).toSelf().inSingletonScope();
+    r.bind(TemplateReviews).toSelf().inSingletonScope();
+    r.bind(SendFeedback).toSelf().inSingletonScope();
     r.model(ContactModel);
     r.model(MessageModel);
     r.model(WebhookUpdateModel);
@@ -89,6 +94,7 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.routes(MessagingRoutes);
     r.routes(DeliveryRoutes);
     r.job({ name: SEND_STORED_JOB, handler: SendStoredJob, concurrency: 10, lockLifetimeMs: 60_000 });
+    r.job({ name: PRUNE_UPDATES_JOB, handler: PruneUpdatesJob, concurrency: 1 });
 
     const messageEvent = messageViewSchema;
     r.topic({

@@ -1,13 +1,15 @@
 import type { Logger } from 'winston';
-import { inject, injectable, LoggerToken, type PluginLifecycle } from '../../core/index.js';
+import { inject, injectable, LoggerToken, Scheduler, type PluginLifecycle } from '../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from './config.js';
 import { Senders } from './graph/senders.js';
+import { PRUNE_UPDATES_JOB } from './jobs/prune-updates.js';
 import { Campaigns } from './services/campaigns.js';
 import { InboundProcessor } from './services/inbound-processor.js';
 
 /**
  * At start: resume campaigns and webhook updates a
- * stopped process left behind, and keep sweeping for those of crashed processes. At stop:
+ * stopped process left behind, keep sweeping for those of crashed processes, and schedule the
+ * retention of handled updates (once across all processes). At stop:
  * finish the calls in flight and hand campaigns back.
  */
 @injectable()
@@ -20,12 +22,14 @@ export class WhatsappLifecycle implements PluginLifecycle {
     @inject(InboundProcessor) private readonly inbound: InboundProcessor,
     @inject(Senders) private readonly senders: Senders,
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
+    @inject(Scheduler) private readonly scheduler: Scheduler,
     @inject(LoggerToken) private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
     if (!this.config.appSecret) this.logger.warn('WHATSAPP_APP_SECRET is not set: the webhook refuses every POST');
     if (this.senders.list().length === 0) this.logger.warn('no WhatsApp sender is configured: sending is unavailable');
+    await this.scheduler.every(this.config.webhook.pruneEvery, PRUNE_UPDATES_JOB, {}, { key: PRUNE_UPDATES_JOB });
     await this.sweep(0);
     const every = Math.min(this.config.webhook.sweepEveryMs, this.config.bulk.leaseMs);
     this.timer = setInterval(() => { this.sweeping = this.sweep(5_000); }, every);

@@ -55,6 +55,12 @@ export class GraphApiDouble {
   /** Every request waits this long before it is answered (recorded on arrival, like an accepted but slow call). */
   delayMs = 0;
   webhook: WebhookTarget | null = null;
+  /** Templates submitted, by the id the double gave them. */
+  readonly templates = new Map<string, Record<string, unknown>>();
+  /** The review status a new template is answered with (Meta approves some at once). */
+  templateStatus = 'PENDING';
+  /** Answer with this category instead of the one asked for (Meta may recategorise). */
+  templateCategory: string | null = null;
   readonly webhookResults: number[] = [];
   private readonly failures: Failure[] = [];
   private server: Server | null = null;
@@ -87,6 +93,9 @@ export class GraphApiDouble {
     this.failures.length = 0;
     this.webhookResults.length = 0;
     this.delayMs = 0;
+    this.templates.clear();
+    this.templateStatus = 'PENDING';
+    this.templateCategory = null;
   }
 
   /** Message sends (not mark-read) received, in order. */
@@ -113,11 +122,11 @@ export class GraphApiDouble {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const match = /^\/(v\d+\.\d+)\/(\d+)\/(messages|message_templates)$/.exec(req.url ?? '');
+    const match = /^\/(v\d+\.\d+)\/(\d+)(?:\/(messages|message_templates))?$/.exec(req.url ?? '');
     let body: Record<string, unknown> = {};
     try { body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>; } catch { return reply(res, 400, graphError(100, 'Invalid parameter', 'Request body is not JSON')); }
     if (req.method !== 'POST' || !match) return reply(res, 400, graphError(100, 'Unsupported post request', `Unknown path ${req.url}`));
-    const recorded: RecordedRequest = { method: req.method, path: req.url ?? '', nodeId: match[2] as string, edge: match[3] as string, authorization: req.headers.authorization, body, at: new Date() };
+    const recorded: RecordedRequest = { method: req.method, path: req.url ?? '', nodeId: match[2] as string, edge: match[3] ?? '', authorization: req.headers.authorization, body, at: new Date() };
     this.requests.push(recorded);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (res.destroyed) return;
@@ -129,7 +138,18 @@ export class GraphApiDouble {
       return reply(res, failure.httpStatus ?? 400, graphError(failure.code, failure.message ?? `(#${failure.code}) Error`, failure.details));
     }
     if (recorded.edge === 'message_templates') {
-      return reply(res, 200, { id: String(BigInt(`0x${randomBytes(6).toString('hex')}`)), status: 'PENDING', category: body.category ?? 'UTILITY' });
+      const problem = checkTemplate(body);
+      if (problem) return reply(res, 400, graphError(100, 'Invalid parameter', problem));
+      const id = String(BigInt(`0x${randomBytes(6).toString('hex')}`));
+      this.templates.set(id, body);
+      return reply(res, 200, { id, status: this.templateStatus, category: this.templateCategory ?? body.category });
+    }
+    if (recorded.edge === '') {
+      // Editing a template: POST /<TEMPLATE_ID> with new components.
+      if (!this.templates.has(recorded.nodeId)) return reply(res, 400, graphError(100, 'Invalid parameter', `Template ${recorded.nodeId} does not exist`));
+      if (!Array.isArray(body.components)) return reply(res, 400, graphError(100, 'Invalid parameter', 'components is required'));
+      this.templates.set(recorded.nodeId, { ...this.templates.get(recorded.nodeId), ...body });
+      return reply(res, 200, { success: true });
     }
     if (body.messaging_product !== 'whatsapp') return reply(res, 400, graphError(100, 'Invalid parameter', 'messaging_product must be whatsapp'));
     if (body.status === 'read') {
@@ -168,6 +188,15 @@ export class GraphApiDouble {
       await this.postWebhook(statuses([statusObject(id, status, { recipientId, timestamp, callbackData, errors })]), target);
     }
   }
+}
+
+/** Checks the template-creation shape (reference §4): name, language, category and a BODY. */
+function checkTemplate(body: Record<string, unknown>): string | null {
+  if (typeof body.name !== 'string' || !/^[a-z0-9_]{1,512}$/.test(body.name)) return 'name must be lowercase letters, digits and underscores';
+  if (typeof body.language !== 'string') return 'language is required';
+  if (!['MARKETING', 'UTILITY', 'AUTHENTICATION'].includes(String(body.category).toUpperCase())) return 'category must be MARKETING, UTILITY or AUTHENTICATION';
+  const components = Array.isArray(body.components) ? body.components as Array<{ type?: string }> : [];
+  return components.some((c) => c.type === 'BODY') ? null : 'components must include a BODY';
 }
 
 /** Checks the message shapes the Graph API requires (reference §2). */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { inject, injectable, type CommandHandler, type CommandIO } from '../../../core/index.js';
+import { inject, injectable, ProgressBar, type CommandHandler, type CommandIO } from '../../../core/index.js';
 import type { VerifyReport } from '../chain.js';
 import { AuditKeysToken, type AuditKeys } from '../config.js';
 import { verifyExportFile } from '../offline.js';
@@ -24,7 +24,10 @@ export class VerifyCommand implements CommandHandler {
       io.stderr.write(`audit:verify: ${(error as Error).message}\n`);
       return 2;
     }
-    const report = options.file ? await verifyExportFile(options.file, this.keys.signing) : await this.verification.verify();
+    const bar = new ProgressBar(io.stderr, 'verify', { unit: 'entries' });
+    const progress = (checked: number, total?: number) => bar.update(checked, total, options.file ?? 'audit log');
+    const report = options.file ? await verifyExportFile(options.file, this.keys.signing, progress) : await this.verification.verify(undefined, progress);
+    bar.done();
     io.stdout.write(options.json ? `${JSON.stringify(report)}\n` : describe(report));
     return report.ok ? 0 : 1;
   }

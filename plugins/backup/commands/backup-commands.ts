@@ -3,13 +3,14 @@
  * routes, with a progress bar on stderr and results on stdout.
  */
 import { parseArgs } from 'node:util';
-import { inject, injectable, HttpError, type CommandHandler, type CommandIO } from '../../../core/index.js';
+import { inject, injectable, HttpError, ProgressBar, type CommandHandler, type CommandIO } from '../../../core/index.js';
+import type { ProgressReport } from '../announcer.js';
 import { BackupService } from '../backup-service.js';
 import { RestoreService } from '../restore-service.js';
 import { databaseNameSchema } from '../schemas.js';
-import { ProgressBar } from './progress-bar.js';
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const show = (bar: ProgressBar) => (report: ProgressReport) => bar.update(report.documents, report.totalDocuments, `${report.phase} ${report.collection}`);
 
 /** Runs `work`, printing an HttpError as `flowgate: CODE: message` with exit code 1. */
 async function reporting(io: CommandIO, work: () => Promise<number>): Promise<number> {
@@ -31,9 +32,9 @@ export class CreateBackupCommand implements CommandHandler {
       io.stderr.write('usage: flowgate backup:create\n');
       return 2;
     }
-    const bar = new ProgressBar(io.stderr, 'backup');
+    const bar = new ProgressBar(io.stderr, 'backup', { unit: 'documents' });
     return reporting(io, async () => {
-      const manifest = await this.backups.create({ trigger: 'cli', actor: null, onProgress: (report) => bar.update(report) });
+      const manifest = await this.backups.create({ trigger: 'cli', actor: null, onProgress: show(bar) });
       bar.done(`backup ${manifest.id}: ${manifest.totals.documents} documents in ${manifest.collections.length} collections, ${megabytes(manifest.totals.bytes)}, ${(manifest.durationMs / 1000).toFixed(1)} s`);
       io.stdout.write(`${manifest.id}\n`);
       return 0;
@@ -72,9 +73,9 @@ export class RestoreBackupCommand implements CommandHandler {
       return 2;
     }
     const dryRun = parsed.values.confirm === undefined;
-    const bar = new ProgressBar(io.stderr, dryRun ? 'verify' : 'restore');
+    const bar = new ProgressBar(io.stderr, dryRun ? 'verify' : 'restore', { unit: 'documents' });
     return reporting(io, async () => {
-      const result = await this.restores.restore(id, { dryRun, confirm: parsed.values.confirm, targetDatabase: into, actor: null, onProgress: (report) => bar.update(report) });
+      const result = await this.restores.restore(id, { dryRun, confirm: parsed.values.confirm, targetDatabase: into, actor: null, onProgress: show(bar) });
       bar.done(dryRun ? `backup ${id} verified: ${result.documents} documents` : `backup ${id} restored into ${result.targetDatabase} and verified in ${((result.durationMs ?? 0) / 1000).toFixed(1)} s`);
       for (const c of result.collections) {
         io.stdout.write(`${dryRun ? `would ${c.action}` : 'restored'} ${c.name}: ${c.archiveDocuments} documents${c.action === 'replace' ? ` (now ${c.currentDocuments})` : ''}\n`);

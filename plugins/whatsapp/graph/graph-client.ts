@@ -92,6 +92,12 @@ export class GraphClient {
     return result.ok ? { ok: true, value: result.value as { id: string; status: string; category: string } } : result;
   }
 
+  /** Edits a submitted template (`POST /<TEMPLATE_ID>`); the edit goes back to review. */
+  async editTemplate(templateId: string, template: { category?: string; components: unknown[] }, signal?: AbortSignal): Promise<GraphResult<{ success: boolean }>> {
+    const result = await this.call(templateId, template, signal);
+    return result.ok ? { ok: true, value: { success: (result.value as { success?: boolean }).success === true } } : result;
+  }
+
   close(): void {
     this.agent.destroy();
   }

@@ -162,7 +162,7 @@ export class Campaigns {
         { id: member.messageId, idempotencyKey: `campaign:${id}:${member.to.replace(/[^\dA-Za-z.]/g, '')}`, origin: 'campaign', campaignId: id, createdBy: campaign.createdBy, status: 'queued' },
       ));
     }
-    if (message.status === 'queued') await this.outbox.sendStored(message._id);
+    if (message.status === 'queued') await this.outbox.sendStored(message._id, { waitUpToMs: this.config.bulk.waitForDeferralMs });
   }
 
   private async announce(id: string): Promise<void> {

@@ -19,6 +19,7 @@ import { ContactDirectory } from './contact-directory.js';
 import { DeliveryTimeline } from './delivery-timeline.js';
 import { MarketingPreferences } from './marketing-preferences.js';
 import { MessageKeys } from './message-keys.js';
+import { TemplateReviews } from './template-reviews.js';
 
 type Json = Record<string, unknown>;
 const obj = (value: unknown): Json => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Json : {});
@@ -47,6 +48,7 @@ export class InboundProcessor {
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
     @inject(LoggerToken) private readonly logger: Logger,
     @inject(MessageKeys) private readonly keys: MessageKeys,
+    @inject(TemplateReviews) private readonly reviews: TemplateReviews,
     @inject(RedisConnection) private readonly redis: RedisConnection,
   ) {}
 
@@ -254,6 +256,7 @@ export class InboundProcessor {
       reason: reason && reason !== 'NONE' ? reason : null, timestamp: new Date(at).toISOString(),
       ...(update.wabaId ? { wabaId: update.wabaId } : {}),
     };
+    await this.reviews.notify(payload);
     this.realtime.publish('delivery', 'template.status', payload);
     await this.events.submit({ type: TRIGGER_TYPES.templateStatus, sourceId: update._id, payload, occurredAt: new Date(at) });
   }

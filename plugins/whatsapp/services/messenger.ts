@@ -14,6 +14,7 @@ import { MessageModel, STATUS_RANK, type Message, type MessageStatus, type Templ
 import { toMessageView } from '../views.js';
 import { MarketingPreferences } from './marketing-preferences.js';
 import { MessageKeys } from './message-keys.js';
+import { SendFeedback } from './send-feedback.js';
 
 export interface OutboundRequest {
   /** Phone number (any format with country code) or a business-scoped user id (`CC.xxx`). */
@@ -53,6 +54,7 @@ export class Messenger {
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(MarketingPreferences) private readonly preferences: MarketingPreferences,
     @inject(MessageKeys) private readonly keys: MessageKeys,
+    @inject(SendFeedback) private readonly feedback: SendFeedback,
   ) {}
 
   /** Stores the message under its key; returns the earlier one when the key was used before. */
@@ -132,6 +134,7 @@ export class Messenger {
         $set: { status, statusRank: STATUS_RANK[status], error: result.error, updatedAt: at, ...(status === 'failed' ? { failedAt: at } : {}) },
         $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
       });
+      await this.feedback.refused({ phoneNumberId: claimed.phoneNumberId, recipient: claimed.phone ?? claimed.userId, error: result.error, at });
       if (result.error.code === 131050 && claimed.contactId) {
         await this.preferences.record({ contactId: claimed.contactId, ...(claimed.phone ? { waId: claimed.phone } : {}), phoneNumberId: claimed.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(claimed._id) });
       }

@@ -61,11 +61,21 @@ export class Outbox {
   /**
    * Sends a stored queued/scheduled message after running the policies again (a schedule, a
    * deferral or a retry may find a closed window). Returns the message as it stands after.
+   * With `waitUpToMs`, a deferral ending within that time is waited for here.
    */
-  async sendStored(id: Types.ObjectId | string): Promise<Message | null> {
+  async sendStored(id: Types.ObjectId | string, options: { waitUpToMs?: number } = {}): Promise<Message | null> {
     const message = await this.messages.findById(id).lean<Message>();
     if (!message || (message.status !== 'scheduled' && message.status !== 'queued')) return message;
-    const { verdict, decisions } = await this.policies.evaluate(policyInput(messageRequest(message)), { key: message.idempotencyKey });
+    const evaluate = () => this.policies.evaluate(policyInput(messageRequest(message)), { key: message.idempotencyKey });
+    let { verdict, decisions } = await evaluate();
+    // A campaign waits out short deferrals (a throughput slot next second) itself rather than
+    // parking each recipient in a job; the policies run again after the wait.
+    while (verdict.decision === 'defer' && options.waitUpToMs) {
+      const waitMs = verdict.until.getTime() - Date.now();
+      if (waitMs > options.waitUpToMs) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
+      ({ verdict, decisions } = await evaluate());
+    }
     if (verdict.decision === 'deny') {
       return this.messages.findOneAndUpdate(
         { _id: message._id, status: message.status },
@@ -75,7 +85,9 @@ export class Outbox {
     }
     if (verdict.decision === 'defer') {
       await this.messages.findOneAndUpdate({ _id: message._id }, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions } });
-      await this.scheduleStored(message._id, verdict.until);
+      // Called from the message's own job, a new time on that job would be cleared when Agenda
+      // saves it after the run: each deferral from here gets a job of its own.
+      await this.scheduler.at(verdict.until, SEND_STORED_JOB, { messageId: String(message._id) }, `${String(message._id)}@${verdict.until.getTime()}`);
       return this.messages.findById(message._id).lean<Message>();
     }
     return this.messenger.dispatch(message._id);

@@ -3,16 +3,18 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { distRoot, projectRoot } from '../../../core/paths.js';
 
-/** Runs the real `flowgate` command and collects its exit code and stderr. */
-function flowgate(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+/** Runs the real `flowgate` command and collects its exit code and output. */
+function flowgate(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(distRoot, 'core', 'cli', 'flowgate.js'), ...args], {
-      cwd: projectRoot, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: projectRoot, env: { ...process.env, NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stderr }));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -33,5 +35,11 @@ describe('core/cli/flowgate', () => {
     const { code, stderr } = await flowgate(['launch'], {});
     assert.equal(code, 2);
     assert.match(stderr, /Unknown command "launch"[\s\S]*Usage: flowgate/);
+  });
+
+  it('answers a plugin command\'s alias with --help and exit code 0, connecting to nothing', async () => {
+    const { code, stdout } = await flowgate(['restore', '--help'], { MONGODB_URI: 'mongodb://127.0.0.1:1/nowhere', REDIS_URL: 'redis://127.0.0.1:1' });
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: flowgate backup:restore <backup id>/);
   });
 });

@@ -56,7 +56,7 @@ describe('core/config/load-config', () => {
     assert.equal(config.lifecycle.startTimeoutMs, 2500);
     assert.deepEqual(config.plugins, ['hello', { from: './my-plugin', optional: true }]);
     assert.equal(config.redis.keyPrefix, '123', 'a string key keeps a numeric-looking value as a string');
-    assert.deepEqual(config.pluginSettings, { hello: { salutation: 'Hi' } });
+    assert.deepEqual(config.pluginSettings.hello, { salutation: 'Hi' }, 'merged over the settings of config/default.json');
   });
 
   it('the environment wins over both files', () => {

@@ -138,7 +138,9 @@ describe('plugin backup: routes over HTTP', () => {
     ]);
     const statuses = [a.status, b.status].sort();
     assert.deepEqual(statuses, [201, 409]);
-    assert.equal((a.status === 409 ? a : b).body.error.code, 'BACKUP_IN_PROGRESS');
+    const refused = a.status === 409 ? a : b;
+    assert.equal(refused.body.error.code, 'BACKUP_IN_PROGRESS');
+    assert.match(refused.body.error.message, /\(backup /, 'the 409 names the operation holding the lock');
   });
 
   it('documents every backup route in the OpenAPI document', async () => {

@@ -15,7 +15,7 @@ import { JWT_SECRET, startIdentityServer, type IdentityTestServer, type SignedIn
 const builtinPlugins = readdirSync(builtinPluginDir).filter((name) => existsSync(join(builtinPluginDir, name, 'index.js')));
 
 /** Public on purpose: liveness, docs, sign-in, and webhooks (provider and workflow) that check their own signatures. */
-const PUBLIC_ROUTES = /^(get \/api\/(health|ready|openapi\.json)|get \/metrics|get \/docs(\/.*)?|post \/api\/auth\/(login|refresh|logout)|(get|post) \/webhooks\/.+|post \/hooks\/.+)$/;
+const PUBLIC_ROUTES = /^(get \/api\/(health|ready|openapi\.json)|get \/metrics|get \/docs(\/.*)?|get \/dashboard(\/.*)?|post \/api\/auth\/(login|refresh|logout)|(get|post) \/webhooks\/.+|post \/hooks\/.+)$/;
 
 const SAMPLE_PARAMS: Record<string, string> = { phone: '15550001111', phoneNumberId: '1234567890' };
 const concrete = (path: string) => path.replace(/:(\w+)/g, (_m, name: string) => SAMPLE_PARAMS[name] ?? '0123456789abcdef01234567');

@@ -33,7 +33,8 @@ export async function startWhatsapp(label: string, settings: Record<string, unkn
   });
   const boot = (mongodbUri?: string) => startTestServer({
     label, plugins: ['whatsapp'], mongodbUri,
-    pluginSettings: { whatsapp: { requestTimeoutMs: 400, retry: { baseDelayMs: 1000, maxDelayMs: 60000, maxAttempts: 3 }, ...settings } },
+    // Only the plugin's own policy: consent and rate limits (on by default) are not loaded here.
+    pluginSettings: { whatsapp: { requestTimeoutMs: 400, retry: { baseDelayMs: 1000, maxDelayMs: 60000, maxAttempts: 3 }, sendPolicies: ['whatsapp.window@1'], ...settings } },
   });
   let t = await boot(options.mongodbUri);
   graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET };

@@ -75,7 +75,7 @@ describe('plugin whatsapp: triggers and workflows', () => {
       assert.deepEqual(whatsapp?.triggers.map((t) => t.type).sort(), ['whatsapp.message@1', 'whatsapp.preferences@1', 'whatsapp.status@1', 'whatsapp.template-status@1']);
       assert.deepEqual(whatsapp?.actions.map((t) => t.type).sort(), ['whatsapp.mark-read@1', 'whatsapp.reply@1', 'whatsapp.send@1']);
       assert.deepEqual(whatsapp?.policies.map((t) => t.type), ['whatsapp.window@1']);
-      assert.deepEqual(whatsapp?.jobs, ['whatsapp.send-stored']);
+      assert.deepEqual(whatsapp?.jobs, ['whatsapp.send-stored', 'whatsapp.prune-updates']);
       assert.deepEqual(whatsapp?.topics.map((t) => t.name).sort(), ['delivery', 'messages']);
     });
   });
