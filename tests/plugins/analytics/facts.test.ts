@@ -34,12 +34,7 @@ describe('plugin analytics: facts from the WhatsApp, consent and workflow plugin
       WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url, CONSENT_ERASURE_KEY: 'test-erasure-key-0123456789',
     });
-    t = await startAnalytics('an-facts', {
-      plugins: ['audit', 'flow', 'whatsapp', 'consent'],
-      // config/default.json's sendPolicies name the templates and rate-limit plugins' policies, which this server does not
-      // load, and consent.required@1 would deny the template to a contact without an opt-in: these facts need only the window.
-      pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['whatsapp.window@1'] } },
-    });
+    t = await startAnalytics('an-facts', { plugins: ['audit', 'flow', 'whatsapp', 'consent'], pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['whatsapp.window@1'] } } });
     graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET, script: { sequence: ['sent', 'delivered', 'read'], duplicate: true } };
   });
   after(async () => {
