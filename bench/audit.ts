@@ -12,44 +12,26 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../core/config/load-config.js';
-import { projectRoot } from '../core/paths.js';
-import { FlowgateServer } from '../core/server.js';
 import { MongoConnection } from '../core/index.js';
 import { AuditLog } from '../plugins/audit/public.js';
 import { DigestSealer } from '../plugins/audit/sealer.js';
 import { ChainVerification } from '../plugins/audit/verification.js';
 import { digestHash, entryHash, GENESIS_ANCHOR, signDigestHash, type ChainEntry } from '../plugins/audit/chain.js';
 import { verifyExportFile } from '../plugins/audit/offline.js';
-import { recordFigures } from './lib.js';
+import { bootInProcess, recordFigures } from './lib.js';
 
 const seconds = Number(process.env.BENCH_AUDIT_SECONDS ?? 10);
 const writers = Number(process.env.BENCH_AUDIT_WRITERS ?? 16);
 const chainSize = Number(process.env.BENCH_AUDIT_ENTRIES ?? 1_000_000);
 const SIGNING_KEY = 's'.repeat(32);
+const auditPlugin = { plugins: ['audit'], pluginSettings: { audit: { pseudonymKey: 'p'.repeat(32), signingKey: SIGNING_KEY, sealDelayMs: 1000 } } };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
 
-async function boot(database: string): Promise<FlowgateServer> {
-  const uri = new URL(process.env.MONGODB_URI as string);
-  uri.pathname = `/${database}`;
-  const config = loadConfig({
-    configDir: join(projectRoot, 'config'),
-    env: { ...process.env, NODE_ENV: 'test', MONGODB_URI: uri.toString() },
-    overrides: {
-      plugins: ['audit'], log: { level: 'silent' }, workflows: { watch: false }, scheduler: { enabled: false }, redis: { keyPrefix: `bench-${database}:` },
-      pluginSettings: { audit: { pseudonymKey: 'p'.repeat(32), signingKey: SIGNING_KEY, sealDelayMs: 1000 } },
-    },
-  });
-  const server = new FlowgateServer(config);
-  await server.start({ listen: false });
-  return server;
-}
-
 async function writeThroughput(): Promise<Record<string, string>> {
-  const server = await boot(`bench_audit_write_${Date.now()}`);
+  const server = await bootInProcess(`bench_audit_write_${Date.now()}`, auditPlugin);
   const log = server.get(AuditLog);
   const sealer = server.get(DigestSealer);
   let sealed = 0;
@@ -93,7 +75,7 @@ async function writeThroughput(): Promise<Record<string, string>> {
 }
 
 async function verifyLargeChain(): Promise<Record<string, string>> {
-  const server = await boot(`bench_audit_verify_${Date.now()}`);
+  const server = await bootInProcess(`bench_audit_verify_${Date.now()}`, auditPlugin);
   const db = server.get(MongoConnection).connection.db;
   if (!db) throw new Error('not connected');
   const entries = db.collection('audit_entries');

@@ -1,5 +1,27 @@
-/** Small helpers shared by the benchmarks: medians and a printed table. */
+/** Small helpers shared by the benchmarks: medians, a printed table, an in-process server. */
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../core/config/load-config.js';
+import { projectRoot } from '../core/paths.js';
+import { FlowgateServer } from '../core/server.js';
+
+/**
+ * A server on its own database of the benchmark's MongoDB (`MONGODB_URI`) and its own Redis key
+ * prefix, with no HTTP listener, no job processing and no log: for timing services directly.
+ * `overrides` names the plugins and their settings.
+ */
+export async function bootInProcess(database: string, overrides: { plugins: string[]; pluginSettings?: Record<string, unknown> }): Promise<FlowgateServer> {
+  const uri = new URL(process.env.MONGODB_URI as string);
+  uri.pathname = `/${database}`;
+  const config = loadConfig({
+    configDir: join(projectRoot, 'config'),
+    env: { ...process.env, NODE_ENV: 'test', MONGODB_URI: uri.toString() },
+    overrides: { log: { level: 'silent' }, workflows: { watch: false }, scheduler: { enabled: false }, redis: { keyPrefix: `bench-${database}:` }, ...overrides },
+  });
+  const server = new FlowgateServer(config);
+  await server.start({ listen: false });
+  return server;
+}
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

@@ -9,32 +9,15 @@
  *     quarter-hour slots each, fetched by `_id`), and FerretDB's `$group` by currency.
  */
 import { Writable } from 'node:stream';
-import { join } from 'node:path';
 import { Types } from 'mongoose';
-import { loadConfig } from '../core/config/load-config.js';
-import { projectRoot } from '../core/paths.js';
-import { FlowgateServer } from '../core/server.js';
 import { MongoConnection } from '../core/index.js';
 import { SalesFigures } from '../plugins/sales/services/sales-figures.js';
 import { SalesCsvExport } from '../plugins/sales/services/csv-export.js';
-import { median, printTable } from './lib.js';
+import { bootInProcess, median, printTable } from './lib.js';
 
 const total = Number(process.env.BENCH_SALES ?? 20_000);
 const runs = Number(process.env.BENCH_SALES_RUNS ?? 3);
 const DAY = 86_400_000;
-
-async function boot(database: string): Promise<FlowgateServer> {
-  const uri = new URL(process.env.MONGODB_URI as string);
-  uri.pathname = `/${database}`;
-  const config = loadConfig({
-    configDir: join(projectRoot, 'config'),
-    env: { ...process.env, NODE_ENV: 'test', MONGODB_URI: uri.toString() },
-    overrides: { plugins: ['http', 'sales'], log: { level: 'silent' }, workflows: { watch: false }, scheduler: { enabled: false }, redis: { keyPrefix: `bench-${database}:` } },
-  });
-  const server = new FlowgateServer(config);
-  await server.start({ listen: false });
-  return server;
-}
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
@@ -47,7 +30,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const server = await boot(`bench_sales_${Date.now()}`);
+  const server = await bootInProcess(`bench_sales_${Date.now()}`, { plugins: ['http', 'sales'] });
   try {
     const db = server.get(MongoConnection).connection.db;
     if (!db) throw new Error('no database');
