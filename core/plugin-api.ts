@@ -252,6 +252,11 @@ export interface RouteController {
 
 export interface JobContext {
   readonly jobId: string;
+  /**
+   * The time this run is for (when the job was due), the same in every process that could have
+   * picked it up: derive idempotency keys from it, e.g. one workflow event per scheduled fire.
+   */
+  readonly scheduledFor: Date;
   readonly logger: Logger;
 }
 

@@ -25,6 +25,11 @@ export class DueIndex {
     await pipeline.exec();
   }
 
+  /** Several executions looked at from `at` on (a lease renewal), in one command. */
+  async executionsDue(ids: string[], at: Date): Promise<void> {
+    if (ids.length) await this.redis.zadd(this.executionsKey, ...ids.flatMap((id) => [at.getTime(), id]));
+  }
+
   async executionDone(id: string): Promise<void> {
     await this.redis.multi().zrem(this.executionsKey, id).zrem(this.deadlinesKey, id).exec();
   }

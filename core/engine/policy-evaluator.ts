@@ -31,6 +31,11 @@ export class PolicyEvaluator {
     @inject(ContainerToken) private readonly container: Container,
   ) {}
 
+  /** Whether a loaded plugin provides the policy `type` (`plugin.name@version`). */
+  provides(type: string): boolean {
+    return this.contributions.policies.get(type) !== undefined;
+  }
+
   /** Evaluates policies named by type id (for callers outside workflows, e.g. a send route). */
   async evaluate(refs: readonly PolicyRef[], step: GuardedStep, run: RunContext): Promise<PolicyOutcome> {
     const compiled = refs.map((ref) => {

@@ -71,6 +71,8 @@ export class WorkflowEngine implements WorkflowEvents {
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly dispatching = new Set<Promise<void>>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
   private cancelSubscriber: Redis | null = null;
   private accepting = false;
   private readonly activations = new Map<string, { version: number; dispose: Dispose }>();
@@ -159,6 +161,8 @@ export class WorkflowEngine implements WorkflowEvents {
     this.accepting = !this.maintenance.state.active;
     this.sweepTimer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.error('engine sweep failed', { error: error.message })), this.config.engine.sweepEveryMs);
     this.sweepTimer.unref();
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(100, Math.floor(this.config.engine.leaseMs / 3)));
+    this.leaseTimer.unref();
     await this.sweep();
   }
 
@@ -197,8 +201,10 @@ export class WorkflowEngine implements WorkflowEvents {
   async stop(): Promise<void> {
     this.accepting = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.sweepSoon) clearTimeout(this.sweepSoon);
     await this.sweeping?.catch(() => undefined);
+    await this.renewing;
     await Promise.allSettled([...this.dispatching]);
     for (const { controller } of this.inFlight.values()) controller.abort(new Error('shutting down'));
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
@@ -285,20 +291,31 @@ export class WorkflowEngine implements WorkflowEvents {
 
   private launch(state: ExecutionState): void {
     const controller = new AbortController();
-    const heartbeat = setInterval(() => {
-      const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
-      void this.dueIndex.executionDue(state.id, until)
-        .then(() => this.mongo.updateOneById(this.executions, { _id: state.id, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
-        .catch((error: Error) => this.logger.warn('lease heartbeat failed', { executionId: state.id, error: error.message }));
-    }, Math.max(100, Math.floor(this.config.engine.leaseMs / 3)));
     const done = this.driver.drive(state, this.mongoSink(), controller.signal)
       .catch((error: Error) => { this.logger.error('execution stopped unexpectedly; its lease will expire and it will resume', { executionId: state.id, error: error.message }); })
       .finally(() => {
-        clearInterval(heartbeat);
         this.inFlight.delete(state.id);
         if (this.accepting) this.scheduleSweep();
       });
     this.inFlight.set(state.id, { controller, done });
+  }
+
+  /**
+   * Extends the lease of every execution running here, in one write for all of them: a write per
+   * execution grew with the work in flight, and on a slow database (FerretDB takes its one write
+   * lock for every update, even one that matches nothing) the heartbeats alone filled the
+   * connection, leases expired and other processes took over live executions. A renewal still
+   * in progress when the next is due is not doubled up.
+   */
+  private async renewLeases(): Promise<void> {
+    const ids = [...this.inFlight.keys()];
+    if (this.renewing || ids.length === 0) return;
+    const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
+    this.renewing = this.dueIndex.executionsDue(ids, until)
+      .then(() => this.executions.updateMany({ _id: { $in: ids }, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
+      .then(() => undefined, (error: Error) => { this.logger.warn('lease renewal failed', { executions: ids.length, error: error.message }); })
+      .finally(() => { this.renewing = null; });
+    await this.renewing;
   }
 
   private mongoSink(): ProgressSink {

@@ -13,6 +13,7 @@ import type { JobHandler } from '../plugin-api.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
 import { MongoConnection } from '../storage/mongo.js';
 import { RedisConnection } from '../storage/redis.js';
+import { JobOccurrences } from './occurrences.js';
 
 export interface ScheduledJob {
   id: string;
@@ -23,6 +24,7 @@ export interface ScheduledJob {
 }
 
 type JobData = Record<string, unknown>;
+const DEFAULT_LOCK_LIFETIME_MS = 10 * 60_000;
 
 @injectable()
 export class Scheduler {
@@ -53,20 +55,28 @@ export class Scheduler {
     // The channel re-emits its Redis client's errors; unheard, an EventEmitter 'error' would
     // crash the process whenever Redis goes away. Agenda keeps polling MongoDB meanwhile.
     notifications.on('error', (error: Error) => this.logger.warn('scheduler notifications unavailable', { error: error.message }));
+    const backend = new MongoBackend({ mongo: db, collection: 'agendaJobs' });
+    const lockLifetimes = new Map(this.definitions.map((d) => [d.name, d.lockLifetimeMs ?? DEFAULT_LOCK_LIFETIME_MS]));
+    const occurrences = new JobOccurrences(this.redis, (name) => lockLifetimes.get(name) ?? DEFAULT_LOCK_LIFETIME_MS);
     const agenda = new Agenda({
-      backend: new MongoBackend({ mongo: db, collection: 'agendaJobs' }),
+      // Every run is claimed in Redis too: FerretDB v1 can let two processes lock one job (occurrences.ts).
+      backend: {
+        name: backend.name, repository: occurrences.guard(backend.repository), logger: backend.logger, ownsConnection: backend.ownsConnection,
+        connect: () => backend.connect(), disconnect: () => backend.disconnect(),
+      },
       notificationChannel: notifications,
       name: `flowgate-${process.pid}`,
       processEvery: this.config.scheduler.processEveryMs,
-      defaultLockLifetime: 10 * 60_000,
+      defaultLockLifetime: DEFAULT_LOCK_LIFETIME_MS,
     });
     for (const definition of this.definitions) {
       agenda.define(definition.name, async (job: Job<JobData>) => {
-        const log = this.logger.child({ job: definition.name, jobId: String(job.attrs._id) });
-        await definition.handler().run(job.attrs.data, { jobId: String(job.attrs._id), logger: log });
+        const jobId = String(job.attrs._id);
+        const log = this.logger.child({ job: definition.name, jobId });
+        await definition.handler().run(job.attrs.data, { jobId, scheduledFor: occurrences.scheduledFor(jobId), logger: log });
       }, {
         concurrency: definition.concurrency ?? 5,
-        lockLifetime: definition.lockLifetimeMs ?? 10 * 60_000,
+        lockLifetime: lockLifetimes.get(definition.name),
       });
     }
     agenda.on('fail', (error: Error, job: Job) => this.logger.error('job failed', { job: job.attrs.name, error: error.message }));
@@ -97,9 +107,12 @@ export class Scheduler {
   async at(when: Date, name: string, data: JobData, uniqueKey?: string): Promise<string> {
     const job = this.instance.create(name, { ...data, ...(uniqueKey ? { uniqueKey } : {}) });
     job.schedule(when);
-    if (uniqueKey) job.unique({ name, 'data.uniqueKey': uniqueKey });
-    await job.save();
-    return String(job.attrs._id);
+    if (!uniqueKey) {
+      await job.save();
+      return String(job.attrs._id);
+    }
+    job.unique({ name, 'data.uniqueKey': uniqueKey });
+    return this.saveUnique(job, name, uniqueKey);
   }
 
   /** A recurring job (cron expression or interval); one per name + key across all processes. */
@@ -107,7 +120,21 @@ export class Scheduler {
     const job = this.instance.create(name, { ...data, ...(options.key ? { uniqueKey: options.key } : {}) });
     job.repeatEvery(interval, { timezone: options.timezone, skipImmediate: true });
     job.unique({ name, ...(options.key ? { 'data.uniqueKey': options.key } : {}) });
-    await job.save();
+    return this.saveUnique(job, name, options.key ?? '');
+  }
+
+  /**
+   * Saves a job declared unique, one process at a time: Agenda's "update, or insert when none"
+   * is one upsert, which FerretDB v1 does not isolate across connections, so processes starting
+   * together each inserted their own copy of a schedule (and each copy fired).
+   */
+  private async saveUnique(job: Job<JobData>, name: string, key: string): Promise<string> {
+    const lock = await this.redis.lock(`agenda.unique:${name}:${key}`, 10_000, 30_000);
+    try {
+      await job.save();
+    } finally {
+      await lock.release();
+    }
     return String(job.attrs._id);
   }
 

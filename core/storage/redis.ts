@@ -7,6 +7,7 @@ import { inject, injectable } from 'inversify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
+import { CoreError } from '../errors.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
 
 /** A short lock held in Redis; released only by its holder (a late release never frees someone else's). */
@@ -83,6 +84,21 @@ export class RedisConnection {
   async lockHolder(name: string): Promise<string | null> {
     const token = await this.client.get(`${this.keyPrefix}${name}`);
     return token === null ? null : token.slice(token.indexOf(' ') + 1);
+  }
+
+  /**
+   * Takes the lock `name`, waiting up to `waitMs` while another holder has it; throws
+   * LOCK_TIMEOUT when it stays taken. For short critical sections every process runs (a
+   * check-then-write that must not interleave), not for long work.
+   */
+  async lock(name: string, holdMs: number, waitMs: number): Promise<RedisLock> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const lock = await this.tryLock(name, holdMs);
+      if (lock) return lock;
+      if (Date.now() > deadline) throw new CoreError('LOCK_TIMEOUT', `The lock ${name} stayed taken for ${waitMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async connect(): Promise<void> {

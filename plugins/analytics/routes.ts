@@ -10,7 +10,7 @@ import { EventRecorder } from './services/event-recorder.js';
 import { Figures } from './services/figures.js';
 import { RecentActivity } from './services/recent-activity.js';
 import { exactDayBoundaries, type Interval, type Period } from './services/rollup-reader.js';
-import { boundary, DAY_MS, floorToHour, HOUR_MS, timeZone } from './services/time-zones.js';
+import { boundary, DAY_MS, floorToHour, HOUR_MS, instant, timeZone } from './services/time-zones.js';
 
 interface PeriodQuery { from?: string; to?: string; tz: string; interval?: Interval }
 
@@ -21,8 +21,8 @@ const errors = { 400: { description: 'Bad input', schema: commonSchemas.errorEnv
 
 function period(query: PeriodQuery, kind: Interval | 'total'): Period {
   const zone = timeZone(query.tz);
-  const to = query.to ? boundary(query.to, zone) : floorToHour(Date.now()) + HOUR_MS;
-  const from = query.from ? boundary(query.from, zone) : to - 7 * DAY_MS;
+  const to = query.to ? boundary(query.to, 'to', zone) : floorToHour(Date.now()) + HOUR_MS;
+  const from = query.from ? boundary(query.from, 'from', zone) : to - 7 * DAY_MS;
   if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
     throw new HttpError(400, 'ANALYTICS_PERIOD_INVALID', '`from` must be before `to` (both rounded down to the hour)', { from: query.from, to: query.to });
   }
@@ -111,7 +111,7 @@ export class AnalyticsRoutes implements RouteController {
           const query = req.query as { type?: string; from?: string; to?: string; limit: number; cursor?: string };
           const filter: Record<string, unknown> = {};
           if (query.type) filter.type = query.type;
-          if (query.from || query.to) filter.occurredAt = { ...(query.from ? { $gte: new Date(query.from) } : {}), ...(query.to ? { $lt: new Date(query.to) } : {}) };
+          if (query.from || query.to) filter.occurredAt = { ...(query.from ? { $gte: new Date(instant(query.from, 'from')) } : {}), ...(query.to ? { $lt: new Date(instant(query.to, 'to')) } : {}) };
           if (query.cursor) {
             const after = decodeCursor(query.cursor);
             filter.$or = [{ occurredAt: { $lt: new Date(after.at) } }, { occurredAt: new Date(after.at), _id: { $lt: after.id } }];

@@ -9,7 +9,7 @@ const schedule: Plugin = {
     r.trigger({
       type: 'cron', version: 1, impl: CronTrigger, summary: 'Fires on a cron expression (or an interval such as "15 minutes") in a time zone',
       config: cronConfigSchema,
-      event: { type: 'object', required: ['firedAt'], properties: { firedAt: { type: 'string' } } },
+      event: { type: 'object', required: ['firedAt'], properties: { firedAt: { type: 'string', description: 'When the fire ran' }, scheduledFor: { type: 'string', description: 'The time it was due' } } },
     });
     r.job({ name: 'schedule.fire', handler: ScheduleFireJob, concurrency: 5 });
   },

@@ -1,5 +1,5 @@
 import type { Logger } from 'winston';
-import { inject, injectable, LoggerToken, Scheduler, type PluginLifecycle } from '../../core/index.js';
+import { inject, injectable, LoggerToken, PolicyEvaluator, Scheduler, type PluginLifecycle } from '../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from './config.js';
 import { Senders } from './graph/senders.js';
 import { PRUNE_UPDATES_JOB } from './jobs/prune-updates.js';
@@ -23,12 +23,15 @@ export class WhatsappLifecycle implements PluginLifecycle {
     @inject(Senders) private readonly senders: Senders,
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
     @inject(Scheduler) private readonly scheduler: Scheduler,
+    @inject(PolicyEvaluator) private readonly policies: PolicyEvaluator,
     @inject(LoggerToken) private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
     if (!this.config.appSecret) this.logger.warn('WHATSAPP_APP_SECRET is not set: the webhook refuses every POST');
     if (this.senders.list().length === 0) this.logger.warn('no WhatsApp sender is configured: sending is unavailable');
+    const missing = this.config.sendPolicies.filter((type) => !this.policies.provides(type));
+    if (missing.length) this.logger.error('sendPolicies names policies no loaded plugin provides: API and bulk sends fail until their plugins are loaded or the names removed', { missing });
     await this.scheduler.every(this.config.webhook.pruneEvery, PRUNE_UPDATES_JOB, {}, { key: PRUNE_UPDATES_JOB });
     await this.sweep(0);
     const every = Math.min(this.config.webhook.sweepEveryMs, this.config.bulk.leaseMs);

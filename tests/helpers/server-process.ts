@@ -13,7 +13,7 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServerProcess(options: { mongodbUri: string; plugins: unknown[]; env?: Record<string, string> }): Promise<ServerProcess> {
+export async function startServerProcess(options: { mongodbUri: string; plugins: unknown[]; env?: Record<string, string>; startTimeoutMs?: number; logs?: NodeJS.WritableStream }): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(projectRoot, 'dist/core/cli/flowgate.js'), 'start'], {
     cwd: projectRoot,
@@ -21,8 +21,9 @@ export async function startServerProcess(options: { mongodbUri: string; plugins:
       ...process.env, NODE_ENV: 'test', MONGODB_URI: options.mongodbUri, PORT: String(port),
       FLOWGATE__plugins: JSON.stringify(options.plugins), ...(options.env ?? {}),
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', options.logs ? 'pipe' : 'ignore', 'pipe'],
   });
+  if (options.logs) child.stdout?.pipe(options.logs);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const url = `http://127.0.0.1:${port}`;
@@ -30,7 +31,7 @@ export async function startServerProcess(options: { mongodbUri: string; plugins:
     await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr}`);
       return (await fetch(`${url}/api/health`)).ok;
-    }, 30_000, 100);
+    }, options.startTimeoutMs ?? 30_000, 100);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${stderr}`);

@@ -32,7 +32,7 @@ describe('reliability: a server process killed with SIGKILL', function () {
 
     it('is finished by another process: nobody gets the message twice, an unanswered call is marked unknown, not resent', async () => {
       const env = { WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url };
-      const settings = { whatsapp: { bulk: { concurrency: 2, leaseMs: 2_000, maxRecipients: 100 } } };
+      const settings = { whatsapp: { sendPolicies: ['whatsapp.window@1'], bulk: { concurrency: 2, leaseMs: 2_000, maxRecipients: 100 } } };
       const mongodbUri = uniqueDatabaseUri('kill_bulk');
       victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, 'whatsapp'], env: { ...env, FLOWGATE__pluginSettings: JSON.stringify(settings) } });
       graph.delayMs = 80;

@@ -52,8 +52,34 @@ export function nextDate(date: string): string {
   return utcDay(Date.parse(`${date}T00:00:00Z`) + DAY_MS);
 }
 
+/** The instants a period may touch: day keys and zone arithmetic assume four-digit years from 1970. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 0, 1);
+/** Real UTC offsets lie within -12:00..+14:00; the date-time format lets any hh:mm through. */
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+/**
+ * Parses an instant parameter (RFC 3339 date-time), or throws 400 ANALYTICS_PERIOD_INVALID naming
+ * it: impossible times (a leap second), offsets beyond ±14:00, and years outside 1970–9998.
+ */
+export function instant(value: string, name: string): number {
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(value);
+  const parsed = Date.parse(value);
+  const offsetMinutes = offset ? Number(offset[2]) * 60 + Number(offset[3]) : 0;
+  if (!Number.isFinite(parsed) || offsetMinutes > MAX_OFFSET_MINUTES || parsed < EARLIEST || parsed >= LATEST) {
+    throw new HttpError(400, 'ANALYTICS_PERIOD_INVALID', `\`${name}\` must be a real instant between 1970 and 9998 with an offset within ±14:00`, { [name]: value });
+  }
+  return parsed;
+}
+
 /** Parses a `from`/`to` parameter: a local date (its first hour in `zone`) or an instant floored to the hour. */
-export function boundary(value: string, zone: string): number {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return startOfLocalDay(value, zone);
-  return floorToHour(Date.parse(value));
+export function boundary(value: string, name: string, zone: string): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const start = instant(`${value}T00:00:00Z`, name);
+    // A local day starts at most 14 hours before its UTC midnight: keep that inside the range too.
+    instant(new Date(start - MAX_OFFSET_MINUTES * 60_000).toISOString(), name);
+    instant(new Date(start + 2 * DAY_MS).toISOString(), name);
+    return startOfLocalDay(value, zone);
+  }
+  return floorToHour(instant(value, name));
 }

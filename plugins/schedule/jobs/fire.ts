@@ -1,13 +1,16 @@
-import { inject, injectable, WorkflowEventsToken, type JobHandler, type WorkflowEvents } from '../../../core/index.js';
+import { inject, injectable, WorkflowEventsToken, type JobContext, type JobHandler, type WorkflowEvents } from '../../../core/index.js';
 
-/** Runs on whichever process Agenda picks; the minute in the source id makes a double fire a no-op. */
+/**
+ * Runs on whichever process Agenda picks. The event is keyed by the occurrence the run is for,
+ * the same in every process, so a second run of one fire is a duplicate event, while fires a
+ * few seconds apart (an interval under a minute) are each their own.
+ */
 @injectable()
 export class ScheduleFireJob implements JobHandler<{ workflowId: string }> {
   constructor(@inject(WorkflowEventsToken) private readonly events: WorkflowEvents) {}
 
-  async run(data: { workflowId: string }): Promise<void> {
-    const firedAt = new Date();
-    const minute = firedAt.toISOString().slice(0, 16);
-    await this.events.submit({ type: 'schedule.cron@1', sourceId: `${data.workflowId}:${minute}`, payload: { firedAt: firedAt.toISOString() }, workflowId: data.workflowId });
+  async run(data: { workflowId: string }, ctx: JobContext): Promise<void> {
+    const scheduledFor = ctx.scheduledFor.toISOString();
+    await this.events.submit({ type: 'schedule.cron@1', sourceId: `${data.workflowId}:${scheduledFor}`, payload: { firedAt: new Date().toISOString(), scheduledFor }, workflowId: data.workflowId });
   }
 }

@@ -7,7 +7,7 @@
 import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
-import { inject, injectable, LoggerToken, MongoConnection, Realtime, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
+import { inject, injectable, LoggerToken, MongoConnection, Realtime, RedisConnection, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from '../config.js';
 import { TRIGGER_TYPES, type MessageEvent, type StatusEvent, type TemplateStatusEvent } from '../events.js';
 import { MessageModel, type Message, type ProviderStatus } from '../models/message.js';
@@ -27,6 +27,8 @@ const obj = (value: unknown): Json => (typeof value === 'object' && value !== nu
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined);
 const DUPLICATE_KEY = 11000;
 const PROVIDER_STATUSES = new Set(['sent', 'delivered', 'read', 'played', 'failed']);
+/** How long one process may hold an update it is processing before another may take it (it died). */
+const PROCESSING_CLAIM_MS = 30_000;
 
 @injectable()
 export class InboundProcessor {
@@ -50,6 +52,7 @@ export class InboundProcessor {
     @inject(MessageFacts) private readonly facts: MessageFacts,
     @inject(TemplateReviews) private readonly reviews: TemplateReviews,
     @inject(MongoConnection) private readonly mongo: MongoConnection,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
   ) {}
 
   /** Stores each update on its own; returns the keys that were new (redelivered ones are skipped). */
@@ -114,6 +117,18 @@ export class InboundProcessor {
   }
 
   private async processKey(key: string): Promise<void> {
+    // Another process's sweep may have queued the same update (it was still waiting here when it
+    // turned 5 s old): one process at a time works on it, the other skips it.
+    const claim = await this.redis.tryLock(`whatsapp.update:${key}`, PROCESSING_CLAIM_MS).catch(() => null);
+    if (!claim) return;
+    try {
+      await this.processClaimed(key);
+    } finally {
+      await claim.release().catch(() => undefined);
+    }
+  }
+
+  private async processClaimed(key: string): Promise<void> {
     const update = await this.mongo.findOneById(this.updates, { _id: key, state: 'stored' }).catch(() => null);
     if (!update) return;
     try {

@@ -34,7 +34,7 @@ describe('plugin analytics: facts from the WhatsApp, consent and workflow plugin
       WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_VERIFY_TOKEN: VERIFY_TOKEN, WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url, CONSENT_ERASURE_KEY: 'test-erasure-key-0123456789',
     });
-    t = await startAnalytics('an-facts', { plugins: ['audit', 'flow', 'whatsapp', 'consent'], pluginSettings: { whatsapp: { requestTimeoutMs: 2000 } } });
+    t = await startAnalytics('an-facts', { plugins: ['audit', 'flow', 'whatsapp', 'consent'], pluginSettings: { whatsapp: { requestTimeoutMs: 2000, sendPolicies: ['whatsapp.window@1'] } } });
     graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET, script: { sequence: ['sent', 'delivered', 'read'], duplicate: true } };
   });
   after(async () => {
