@@ -104,8 +104,9 @@ describe('reliability: the database stopped and restarted under webhook load', f
     const doubled = ids.filter((id) => (counts.get(id) ?? 0) > 1);
     assert.deepEqual(doubled, [], 'no message stored twice');
     // A message can be stored while its event is not yet: an attempt cut off by the kill between
-    // the two leaves its update `stored`, and the sweep (every second here) hands it to the engine
-    // after the restart. So wait for the events too, and name any update still short of one.
+    // the two leaves its update `stored` and the sweep (every second here) retries it after the
+    // restart, or an attempt held in mongoose's buffer through the outage finishes after it. So
+    // wait for the events too, and name any update still short of one.
     const eventCounts = () => mongo.model(WorkflowEventModel).aggregate<{ _id: string; n: number }>([
       { $match: { sourceId: { $in: ids } } }, { $group: { _id: '$sourceId', n: { $sum: 1 } } },
     ]);
