@@ -1,12 +1,16 @@
 /** Boots Flowgate with the analytics plugin and helpers to send events and wait for the rollups. */
+import { randomBytes } from 'node:crypto';
 import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
 
 /** Settings that let tests date events years back and see flushes and pushes quickly. */
 export const FAST_ANALYTICS = { retentionDays: 36_500, flushEveryMs: 100, realtimePushMs: 300 };
 
 export async function startAnalytics(label: string, options: TestServerOptions = {}): Promise<TestServer> {
+  // A Redis key prefix of its own: the buffered counts, inflight entries and flush lock of one
+  // test's servers must not be taken, replayed or blocked by another test's.
   return startTestServer({
     ...options, label, plugins: ['analytics', ...(options.plugins ?? [])],
+    config: { redis: { keyPrefix: `${label}-${randomBytes(3).toString('hex')}:` }, ...(options.config ?? {}) },
     pluginSettings: { ...(options.pluginSettings ?? {}), analytics: { ...FAST_ANALYTICS, ...((options.pluginSettings?.analytics as object | undefined) ?? {}) } },
   });
 }

@@ -34,7 +34,7 @@ describe('plugin analytics: rollup totals equal raw counts (property test, two p
   let processes: ServerProcess[] = [];
   before(async () => {
     const mongodbUri = uniqueDatabaseUri('an-property');
-    const env = { FLOWGATE__pluginSettings: JSON.stringify({ analytics: FAST_ANALYTICS }) };
+    const env = { FLOWGATE__pluginSettings: JSON.stringify({ analytics: FAST_ANALYTICS }), FLOWGATE__redis__keyPrefix: `an-property-${Date.now()}:` };
     processes = await Promise.all([0, 1].map(() => startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, 'analytics'], env })));
   });
   after(async () => { await Promise.all(processes.map((p) => p.kill('SIGTERM'))); });
