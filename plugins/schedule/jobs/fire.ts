@@ -2,8 +2,9 @@ import { inject, injectable, WorkflowEventsToken, type JobContext, type JobHandl
 
 /**
  * Runs on whichever process Agenda picks. The event is keyed by the occurrence the run is for,
- * the same in every process, so a second run of one fire is a duplicate event, while fires a
- * few seconds apart (an interval under a minute) are each their own.
+ * rounded to the second: processes that each recomputed the next run of an interval can see one
+ * occurrence a few milliseconds apart (measured: 3 ms), and a second run of one fire must be a
+ * duplicate event, while fires seconds apart (an interval under a minute) are each their own.
  */
 @injectable()
 export class ScheduleFireJob implements JobHandler<{ workflowId: string }> {
@@ -11,6 +12,7 @@ export class ScheduleFireJob implements JobHandler<{ workflowId: string }> {
 
   async run(data: { workflowId: string }, ctx: JobContext): Promise<void> {
     const scheduledFor = ctx.scheduledFor.toISOString();
-    await this.events.submit({ type: 'schedule.cron@1', sourceId: `${data.workflowId}:${scheduledFor}`, payload: { firedAt: new Date().toISOString(), scheduledFor }, workflowId: data.workflowId });
+    const occurrence = new Date(Math.round(ctx.scheduledFor.getTime() / 1000) * 1000).toISOString();
+    await this.events.submit({ type: 'schedule.cron@1', sourceId: `${data.workflowId}:${occurrence}`, payload: { firedAt: new Date().toISOString(), scheduledFor }, workflowId: data.workflowId });
   }
 }
