@@ -85,9 +85,10 @@ describe('plugin rate: two processes sending at once', () => {
     const windows = (2 * PACED) / CAPS.perSecond;
     assert.ok(span > (windows - 2) * 1000, `${2 * PACED} sends at ${CAPS.perSecond}/s across both processes span more than ${windows - 2} s (took ${span} ms)`);
     for (const [i, t] of times.entries()) {
-      // Fixed one-second windows let at most two windows' worth into any sliding second.
+      // Fixed one-second windows let at most two windows' worth into any sliding second; times are
+      // taken at the double, so one send may arrive late next to the following window's.
       const inSlidingSecond = times.slice(i).filter((u) => u < t + 1000).length;
-      assert.ok(inSlidingSecond <= 2 * CAPS.perSecond, `at most ${2 * CAPS.perSecond} in any second (${inSlidingSecond} after ${t - started} ms)`);
+      assert.ok(inSlidingSecond <= 2 * CAPS.perSecond + 1, `at most ${2 * CAPS.perSecond} (+1 for arrival jitter) in any second (${inSlidingSecond} after ${t - started} ms)`);
     }
 
     // Hourly cap and messaging limit: the totals, after both campaigns went as far as they may.
