@@ -10,6 +10,7 @@
  *
  * Phase "new": each STOP from a customer never seen before (the benchmark's case);
  * phase "known": the same customers write STOP again (their contact exists).
+ * SHOW_ALL=1 lists the other collections' commands too.
  */
 import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';
 import { GraphApiDouble } from '../tests/doubles/graph-api.js';
@@ -102,7 +103,8 @@ async function main(): Promise<void> {
     for (const [key, n] of whatsapp) console.log(`  ${per(n).padStart(6)}  ${key}`);
     const sum = (list: Array<[string, number]>) => list.reduce((s, [, n]) => s + n, 0);
     console.log(`  ${per(sum(whatsapp)).padStart(6)}  whatsapp* total`);
-    console.log(`  ${per(sum(rows) - sum(whatsapp)).padStart(6)}  other collections (engine, consent, audit…)`);
+    console.log(`  ${per(sum(rows) - sum(whatsapp)).padStart(6)}  other collections (engine, consent, audit…)${process.env.SHOW_ALL ? ':' : ''}`);
+    if (process.env.SHOW_ALL) for (const [key, n] of rows.filter(([k]) => !k.startsWith('whatsapp'))) console.log(`  ${per(n).padStart(6)}    ${key}`);
     console.log(`  ${per(sum(rows)).padStart(6)}  all`);
   };
   try {
