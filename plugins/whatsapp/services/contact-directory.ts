@@ -60,9 +60,9 @@ export class ContactDirectory {
       this.aliasesComplete = true;
       return 0;
     }
-    const both = await this.contacts.find({ aliasOf: { $exists: false }, waId: { $exists: true }, userId: { $exists: true } }, { _id: 1, waId: 1, userId: 1 }).lean<Contact[]>();
+    const both = this.contacts.find({ aliasOf: { $exists: false }, waId: { $exists: true }, userId: { $exists: true } }, { _id: 1, waId: 1, userId: 1 }).lean<Contact[]>().cursor();
     let written = 0;
-    for (const contact of both) {
+    for await (const contact of both as AsyncIterable<Contact>) {
       const other = contact._id === `wa:${contact.waId}` ? `bsuid:${contact.userId}` : `wa:${contact.waId}`;
       if (await this.addAlias(other, contact._id)) written++;
     }
