@@ -120,24 +120,18 @@ export class ContactDirectory {
   /** The contact with this `_id` or alias, updated; created when nobody has the id. */
   private async upsert(id: string, update: UpdateQuery<Contact>): Promise<{ contact: Contact; created: boolean }> {
     const now = new Date();
-    const before = await this.contacts.findOneAndUpdate({ _id: id }, { ...update, $setOnInsert: { createdAt: now } }, { upsert: true, returnDocument: 'before', lean: true, setDefaultsOnInsert: false }) as Contact | null;
-    if (!before) return { contact: applied({ _id: id, createdAt: now } as Contact, update), created: true };
-    if (!before.aliasOf) return { contact: applied(before, update), created: false };
-    await this.contacts.updateOne({ _id: id }, { $unset: Object.fromEntries(IDENTITY_FIELDS.map((field) => [field, 1])) });
-    const contact = await this.contacts.findOneAndUpdate({ _id: before.aliasOf }, update, { returnDocument: 'after', lean: true }) as Contact | null;
-    if (!contact) throw new Error(`contact ${before.aliasOf} of alias ${id} is missing`);
-    return { contact, created: false };
+    const before = await this.touch(id, update, now);
+    return before ? { contact: applied(before, update), created: false } : { contact: applied({ _id: id, createdAt: now } as Contact, update), created: true };
   }
 
   /** A message with both ids (or a database still without all aliases): each id is looked up before anything is created. */
   private async findOrCreate(ids: string[], identity: Identity, update: UpdateQuery<Contact>): Promise<{ contact: Contact; created: boolean }> {
     for (const id of ids) {
-      const before = await this.contacts.findOneAndUpdate({ _id: id }, update, { returnDocument: 'before', lean: true }) as Contact | null;
+      const before = await this.touch(id, update);
       if (!before) continue;
-      if (before.aliasOf) return this.upsert(id, update);
       // The contact learns an id: its alias makes the next message with only that id find it.
-      const learned = ids.filter((other) => other !== id && !(other === `wa:${before.waId}` || other === `bsuid:${before.userId}`));
-      for (const other of learned) await this.addAlias(other, id);
+      const known = [before._id, `wa:${before.waId}`, `bsuid:${before.userId}`];
+      for (const other of ids.filter((i) => !known.includes(i))) await this.addAlias(other, before._id);
       return { contact: applied(before, update), created: false };
     }
     if (!this.aliasesComplete) {
@@ -146,11 +140,28 @@ export class ContactDirectory {
       if (scanned) return { contact: scanned, created: false };
     }
     const [id, ...others] = ids as [string, ...string[]];
-    const now = new Date();
-    const contact = applied({ _id: id, createdAt: now } as Contact, update);
+    const contact = applied({ _id: id, createdAt: new Date() } as Contact, update);
     await this.collection.insertOne(contact);
     for (const other of others) await this.addAlias(other, id);
     return { contact, created: true };
+  }
+
+  /**
+   * Applies `update` to the contact `id` names, through its alias if it is one, and returns the
+   * contact as it was before; null when nobody has the id. With `createdAt`, a contact is created
+   * with `id` when nobody has it (and null returned).
+   */
+  private async touch(id: string, update: UpdateQuery<Contact>, createdAt?: Date): Promise<Contact | null> {
+    const before = await this.contacts.findOneAndUpdate(
+      { _id: id }, createdAt ? { ...update, $setOnInsert: { createdAt } } : update,
+      { upsert: createdAt !== undefined, returnDocument: 'before', lean: true, setDefaultsOnInsert: false },
+    ) as Contact | null;
+    if (!before?.aliasOf) return before;
+    // The alias took the update meant for its contact: take it off again, and update the contact.
+    await this.contacts.updateOne({ _id: id }, { $unset: Object.fromEntries(IDENTITY_FIELDS.map((field) => [field, 1])) });
+    const contact = await this.contacts.findOneAndUpdate({ _id: before.aliasOf }, update, { returnDocument: 'before', lean: true }) as Contact | null;
+    if (!contact) throw new Error(`contact ${before.aliasOf} of alias ${id} is missing`);
+    return contact;
   }
 
   /** Records `id` as another id of contact `contactId`; false when it already names someone. */

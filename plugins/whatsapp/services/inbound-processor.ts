@@ -31,10 +31,12 @@ const PROVIDER_STATUSES = new Set(['sent', 'delivered', 'read', 'played', 'faile
 const PROCESSING_CLAIM_MS = 30_000;
 /**
  * How long after storing an update this process trusts its own copy instead of reading it back.
- * Whoever processes an update keeps its claim until the claim expires, so while the update is
- * younger than the claim nobody else can have processed it unseen: the claim alone decides.
+ * Whoever processes an update keeps its claim until the claim expires, and nobody can claim it
+ * before it is stored: so while the update is younger than one claim, anyone who processed it
+ * still holds the claim and this process cannot take it. The margin covers the moments between
+ * the insert and the clock read, and clock rates.
  */
-const OWN_COPY_MS = 10_000;
+const OWN_COPY_MS = PROCESSING_CLAIM_MS - 5_000;
 
 @injectable()
 export class InboundProcessor {

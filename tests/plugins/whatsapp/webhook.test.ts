@@ -152,6 +152,9 @@ describe('plugin whatsapp: webhook', () => {
       const byPhone = inboundText('phone only', { from: '16505550202' });
       await h.deliver(byPhone.payload);
       assert.equal((await inboundByWamid(byPhone.id))?.contactId, 'bsuid:US.20000000000000000202');
+      const bothAgain = inboundText('both again', { from: '16505550202', userId: 'US.20000000000000000202' });
+      await h.deliver(bothAgain.payload);
+      assert.equal((await inboundByWamid(bothAgain.id))?.contactId, 'bsuid:US.20000000000000000202');
       const conversation = await h.t.request<{ contact?: { id: string; userId?: string }; window: { open: boolean } }>('get', '/api/conversations/16505550202', { as: 'agent' });
       assert.equal(conversation.body.contact?.id, 'bsuid:US.20000000000000000202');
       assert.equal(conversation.body.window.open, true);
