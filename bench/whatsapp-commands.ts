@@ -9,7 +9,8 @@
  *   node dist/scripts/with-services.js -- node dist/bench/whatsapp-commands.js [flows=20]
  *
  * Phase "new": each STOP from a customer never seen before (the benchmark's case);
- * phase "known": the same customers write STOP again (their contact exists).
+ * phase "known": the same customers write STOP again (their contact exists); then once more with
+ * the Graph API double posting each reply's sent, delivered and read statuses back.
  * SHOW_ALL=1 lists the other collections' commands too.
  */
 import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';
@@ -84,16 +85,19 @@ async function main(): Promise<void> {
   const checker = new MongoClient(t.mongodbUri);
   const outbound = checker.db().collection('whatsappmessages');
   const phones = Array.from({ length: FLOWS }, (_, i) => `4477${String(i).padStart(7, '0')}`);
-  const phase = async (name: string, round: number) => {
+  const phase = async (name: string, settled: Record<string, unknown> = { status: 'accepted' }) => {
     counts.clear();
-    let expected = (round - 1) * FLOWS;
+    let expected = 0;
+    const started = new Date();
+    const done = () => outbound.countDocuments({ direction: 'outbound', createdAt: { $gte: started }, ...settled });
     for (const phone of phones) {
       expected++;
       const raw = JSON.stringify(inboundText('STOP', { from: phone }).payload);
       const response = await t.request('post', '/webhooks/whatsapp', { rawBody: raw, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(raw, APP_SECRET) } });
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${response.text}`);
       // One flow at a time: the count per flow is then exact, whatever the engine batches.
-      await eventually(async () => await outbound.countDocuments({ direction: 'outbound', status: 'accepted' }) >= expected, 30_000, 20);
+      await eventually(async () => await done() >= expected, 30_000, 20);
+      await graph.settled();
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     const rows = [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
@@ -108,9 +112,12 @@ async function main(): Promise<void> {
     console.log(`  ${per(sum(rows)).padStart(6)}  all`);
   };
   try {
-    await phase('new customers', 1);
-    await phase('known customers', 2);
-    if (graph.requests.filter((r) => r.edge === 'messages').length !== 2 * FLOWS) throw new Error(`expected ${2 * FLOWS} replies at the double, saw ${graph.requests.length}`);
+    await phase('new customers');
+    await phase('known customers');
+    // Meta's statuses of each reply (sent, delivered, read) posted back as signed webhooks.
+    graph.webhook = { url: `${t.url}/webhooks/whatsapp`, appSecret: APP_SECRET };
+    await phase('known customers, with the reply\'s sent, delivered and read status webhooks', { status: 'read' });
+    if (graph.requests.filter((r) => r.edge === 'messages').length !== 3 * FLOWS) throw new Error(`expected ${3 * FLOWS} replies at the double, saw ${graph.requests.length}`);
   } finally {
     await checker.close();
     await t.stop();
