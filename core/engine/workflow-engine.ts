@@ -96,7 +96,7 @@ export class WorkflowEngine implements WorkflowEvents {
     @inject(PolicyEvaluator) policies: PolicyEvaluator,
     @inject(CoreEvents) private readonly coreEvents: CoreEvents,
   ) {
-    this.driver = new StepDriver(container, policies, clock, logger);
+    this.driver = new StepDriver(container, policies, clock, logger, config.engine.checkpointEveryMs);
     this.counters = {
       events: metrics.counter('flowgate_events_total', 'Events handed to the engine', ['type', 'outcome']),
       executions: metrics.counter('flowgate_executions_total', 'Executions finished', ['workflow', 'status']),
@@ -416,6 +416,7 @@ export class WorkflowEngine implements WorkflowEvents {
       id: record._id, workflow, eventId: record.eventId, trigger: JSON.parse(record.triggerJson),
       steps: JSON.parse(record.stepsJson) as ExecutionState['steps'], partial: (parse(record.partialJson) as unknown[] | undefined) ?? null,
       cursor: record.cursor, status: 'running', inErrorPath: record.inErrorPath, error: record.error, simulate: false, createdAt: record.createdAt,
+      unsaved: [], savedAt: this.clock.now().getTime(),
     };
   }
 
