@@ -112,7 +112,7 @@ export const configSchema = {
         sweepEveryMs: { type: 'integer', minimum: 100, default: 5000, description: 'How often a process looks for expired leases, due executions and undispatched events' },
         executionTimeoutMs: { type: 'integer', minimum: 1000, default: 86400000, description: 'Default limit for one execution, waiting included (a workflow can set its own)' },
         dispatchGraceMs: { type: 'integer', minimum: 100, default: 2000, description: 'Age after which an event no process dispatched is dispatched by the sweeper' },
-        checkpointEveryMs: { type: 'integer', minimum: 0, default: 1000, description: 'Longest a running execution goes without saving its progress while its steps are idempotent (0: save after every step)' },
+        checkpointEveryMs: { type: 'integer', minimum: 0, default: 2000, description: 'Longest a running execution goes without saving its progress while its steps are idempotent (0: save after every step)' },
       },
     },
     realtime: {

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, isAbsolute } from 'node:path';
 import { Container, inject, injectable } from 'inversify';
-import type { Model } from 'mongoose';
+import type { Model, UpdateQuery } from 'mongoose';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
@@ -69,6 +69,8 @@ export class WorkflowEngine implements WorkflowEvents {
   private registryInstance: WorkflowRegistry | null = null;
   private readonly driver: StepDriver;
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Until when (ms) this process's lease on each execution it runs is known to hold in MongoDB. */
+  private readonly leasedUntil = new Map<string, number>();
   private readonly dispatching = new Set<Promise<void>>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -259,7 +261,10 @@ export class WorkflowEngine implements WorkflowEvents {
         throw error;
       }
       this.realtime.publish('executions', 'execution.started', { executionId: state.id, workflowId: workflow.id, version: workflow.version, eventId: record._id });
-      if (claimNow) started.push(state);
+      if (claimNow) {
+        this.leasedUntil.set(state.id, execution.lease?.until.getTime() ?? 0);
+        started.push(state);
+      }
     }
     await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: candidates.length } });
     await this.dueIndex.eventDispatched(record._id);
@@ -295,6 +300,7 @@ export class WorkflowEngine implements WorkflowEvents {
       .catch((error: Error) => { this.logger.error('execution stopped unexpectedly; its lease will expire and it will resume', { executionId: state.id, error: error.message }); })
       .finally(() => {
         this.inFlight.delete(state.id);
+        this.leasedUntil.delete(state.id);
         if (this.accepting) this.scheduleSweep();
       });
     this.inFlight.set(state.id, { controller, done });
@@ -313,7 +319,8 @@ export class WorkflowEngine implements WorkflowEvents {
     const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
     this.renewing = this.dueIndex.executionsDue(ids, until)
       .then(() => this.executions.updateMany({ _id: { $in: ids }, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
-      .then(() => undefined, (error: Error) => { this.logger.warn('lease renewal failed', { executions: ids.length, error: error.message }); })
+      .then(() => { for (const id of ids) if (this.leasedUntil.has(id)) this.leasedUntil.set(id, until.getTime()); })
+      .catch((error: Error) => { this.logger.warn('lease renewal failed', { executions: ids.length, error: error.message }); })
       .finally(() => { this.renewing = null; });
     await this.renewing;
   }
@@ -324,17 +331,14 @@ export class WorkflowEngine implements WorkflowEvents {
         const finished = FINISHED.includes(state.status);
         const now = this.clock.now();
         if (wakeAt) await this.dueIndex.executionDue(state.id, wakeAt);
-        const saved = await this.mongo.updateOneById(
-          this.executions, { _id: state.id, 'lease.owner': this.owner, status: 'running' },
-          {
+        const saved = await this.saveIfLeased(state.id, {
             $set: {
               status: state.status, cursor: state.cursor, stepsJson: JSON.stringify(state.steps),
               partialJson: state.partial ? JSON.stringify(state.partial) : null, error: state.error, inErrorPath: state.inErrorPath,
               wakeAt, updatedAt: now, ...(finished ? { finishedAt: now } : {}), ...(finished || wakeAt ? { lease: null } : {}),
             },
             ...(trail.length ? { $push: { trail: { $each: trail } } } : {}),
-          },
-        );
+        });
         if (finished && saved) await this.dueIndex.executionDone(state.id);
         return saved;
       },
@@ -353,6 +357,21 @@ export class WorkflowEngine implements WorkflowEvents {
       },
       onFinished: (state) => this.announceFinished(state),
     };
+  }
+
+  /**
+   * Writes an execution's progress if this process still holds its lease. The lease is checked
+   * in MongoDB (a conditional update; on FerretDB a read, then the write by `_id`) unless this
+   * process knows it holds for a third of its length yet: no other process takes an execution
+   * before its lease ran out, and a cancellation reaches this process (aborting the run) before
+   * its next save. On FerretDB that knowledge saves a read per save; MongoDB needs none anyway.
+   */
+  private async saveIfLeased(id: string, update: UpdateQuery<ExecutionRecord>): Promise<boolean> {
+    const leasedFor = (this.leasedUntil.get(id) ?? 0) - this.clock.now().getTime();
+    if (this.mongo.ferretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted) {
+      return (await this.executions.updateOne({ _id: id }, update)).matchedCount === 1;
+    }
+    return this.mongo.updateOneById(this.executions, { _id: id, 'lease.owner': this.owner, status: 'running' }, update);
   }
 
   private announceFinished(state: ExecutionState): void {
@@ -407,6 +426,7 @@ export class WorkflowEngine implements WorkflowEvents {
       await this.failForTimeout(executionId);
       return false;
     }
+    this.leasedUntil.set(executionId, claimed.lease?.until.getTime() ?? 0);
     this.launch(state);
     return true;
   }

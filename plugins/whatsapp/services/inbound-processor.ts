@@ -4,7 +4,6 @@
  * preferences — and handed to the workflow engine. Updates left unprocessed by a crash or an
  * engine outage are picked up again by `sweep`.
  */
-import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
 import { inject, injectable, LoggerToken, MongoConnection, Realtime, RedisConnection, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
@@ -67,7 +66,7 @@ export class InboundProcessor {
       state: u.kind === 'other' || u.kind === 'error' ? 'processed' : 'stored', attempts: 0, receivedAt,
     }));
     try {
-      await (this.updates.collection as unknown as Collection<WebhookUpdate>).insertMany(docs, { ordered: false });
+      await this.mongo.intakeCollection<WebhookUpdate>(this.updates).insertMany(docs, { ordered: false });
       return { stored: docs.filter((d) => d.state === 'stored').map((d) => d._id), duplicates: split.length - docs.length };
     } catch (error) {
       const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> | { code?: number; index: number } }).writeErrors;
