@@ -217,11 +217,19 @@ export class WorkflowEngine implements WorkflowEvents {
   // -------------------------------------------------------------------------------------------
   // Intake
 
+  /**
+   * Stores the event (refusing a repeat by its `_id`) and starts the workflows it matches. When
+   * this process dispatches at once, the event is stored already marked dispatched — one write,
+   * not two: matching happens in memory, and the due index in Redis holds the event until its
+   * executions exist, so the sweeper of any process finishes a dispatch that a crash cut short.
+   */
   async submit(event: TriggerEvent): Promise<SubmittedEvent> {
     const record: WorkflowEventRecord = {
       _id: eventIdFor(event.type, event.sourceId), type: event.type, sourceId: event.sourceId, payloadJson: JSON.stringify(event.payload),
       workflowId: event.workflowId ?? null, receivedAt: new Date(), dispatched: false, executionCount: 0,
     };
+    const matched = this.accepting ? this.matchingWorkflows(record, event.payload) : null;
+    if (matched) Object.assign(record, { dispatched: true, executionCount: matched.length });
     await this.dueIndex.eventReceived(record._id, record.receivedAt);
     try {
       await this.events.create(record);
@@ -231,8 +239,16 @@ export class WorkflowEngine implements WorkflowEvents {
       return { eventId: record._id, duplicate: true };
     }
     this.counters.events.inc({ type: event.type, outcome: 'accepted' });
-    if (this.accepting) this.track(this.dispatch(record));
+    if (matched) this.track(this.dispatch(record, matched));
     return { eventId: record._id, duplicate: false };
+  }
+
+  /** Enabled workflows the event starts: its trigger type (or one listening to it), `when` and the trigger's `matches`. */
+  private matchingWorkflows(record: WorkflowEventRecord, payload: unknown): CompiledWorkflow[] {
+    const candidates = record.workflowId
+      ? [this.registry.activeById(record.workflowId)].filter((w): w is CompiledWorkflow => Boolean(w))
+      : this.registry.activeFor(record.type);
+    return candidates.filter((workflow) => this.matches(workflow, payload).matched);
   }
 
   private track(work: Promise<void>): void {
@@ -242,14 +258,10 @@ export class WorkflowEngine implements WorkflowEvents {
   }
 
   /** Starts every workflow the event matches; safe to repeat (one execution per event and workflow). */
-  private async dispatch(record: WorkflowEventRecord): Promise<void> {
+  private async dispatch(record: WorkflowEventRecord, matched = this.matchingWorkflows(record, JSON.parse(record.payloadJson))): Promise<void> {
     const payload = JSON.parse(record.payloadJson) as unknown;
-    const candidates = record.workflowId
-      ? [this.registry.activeById(record.workflowId)].filter((w): w is CompiledWorkflow => Boolean(w))
-      : this.registry.activeFor(record.type);
     const started: ExecutionState[] = [];
-    for (const workflow of candidates) {
-      if (!this.matches(workflow, payload).matched) continue;
+    for (const workflow of matched) {
       const state = this.driver.newState(workflow, record._id, payload, false, executionIdFor(record._id, workflow.id));
       const claimNow = this.inFlight.size + started.length < this.config.engine.maxConcurrent;
       const execution = this.toRecord(state, claimNow);
@@ -266,7 +278,7 @@ export class WorkflowEngine implements WorkflowEvents {
         started.push(state);
       }
     }
-    await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: candidates.length } });
+    if (!record.dispatched) await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: matched.length } });
     await this.dueIndex.eventDispatched(record._id);
     for (const state of started) this.launch(state);
   }
@@ -475,8 +487,9 @@ export class WorkflowEngine implements WorkflowEvents {
       }
     }
     for (const id of await this.dueIndex.undispatchedEvents(new Date(Date.now() - this.config.engine.dispatchGraceMs), 100)) {
+      // A record marked dispatched is dispatched again too: it was stored so before its executions (see submit).
       const record = await this.events.findById(id).lean();
-      if (!record || record.dispatched) await this.dueIndex.eventDispatched(id);
+      if (!record) await this.dueIndex.eventDispatched(id);
       else await this.dispatch(record);
     }
   }
