@@ -188,8 +188,13 @@ export class InboundProcessor {
         this.realtime.publish('messages', 'message.received', toMessageView(stored));
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-        // Processed before (a retry after a crash): the message exists.
-        stored = await this.keys.byProviderId(providerMessageId) ?? await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+        // Processed before (a retry after a crash): the message exists. Its wamid key may not, when the
+        // crash came between the two writes, and replies find the message they answer by that key.
+        stored = await this.keys.byProviderId(providerMessageId);
+        if (!stored) {
+          stored = await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+          await this.keys.remember(`wamid:${providerMessageId}`, String(stored._id));
+        }
       }
     }
     this.facts.received({ providerMessageId, phoneNumberId, type: parsed.type }, at);
