@@ -4,7 +4,6 @@
  * preferences — and handed to the workflow engine. Updates left unprocessed by a crash or an
  * engine outage are picked up again by `sweep`.
  */
-import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
 import { inject, injectable, LoggerToken, MongoConnection, Realtime, RedisConnection, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
@@ -78,7 +77,7 @@ export class InboundProcessor {
     }));
     let failed = new Set<number>();
     try {
-      await (this.updates.collection as unknown as Collection<WebhookUpdate>).insertMany(docs, { ordered: false });
+      await this.mongo.intakeCollection<WebhookUpdate>(this.updates).insertMany(docs, { ordered: false });
     } catch (error) {
       const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> | { code?: number; index: number } }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
@@ -214,8 +213,13 @@ export class InboundProcessor {
         this.realtime.publish('messages', 'message.received', toMessageView(stored));
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-        // Processed before (a retry after a crash): the message exists.
-        stored = await this.keys.byProviderId(providerMessageId) ?? await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+        // Processed before (a retry after a crash): the message exists. Its wamid key may not, when the
+        // crash came between the two writes, and replies find the message they answer by that key.
+        stored = await this.keys.byProviderId(providerMessageId);
+        if (!stored) {
+          stored = await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+          await this.keys.remember(`wamid:${providerMessageId}`, String(stored._id));
+        }
       }
     }
     this.keys.noteInbound(stored);
