@@ -3,7 +3,7 @@
  * Every lookup goes by `_id`, the one lookup FerretDB v1 serves from an index: a contact's own
  * (`wa:<wa_id>`, else `bsuid:<user id>`) and, for the other id it has, an alias document
  * `{_id: <that id>, aliasOf: <contact id>}` in the same collection. So the contact of a message
- * with one id is found or created by a single upsert, with no scan.
+ * is found by a read by `_id`, with no scan.
  */
 import type { Collection } from 'mongodb';
 import type { Model, UpdateQuery } from 'mongoose';
@@ -31,8 +31,6 @@ const DUPLICATE_KEY = 11000;
 const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
 /** Marks a database whose contacts all have their aliases (written once by `completeAliases`). */
 const ALIASES_COMPLETE = 'meta:aliases-complete';
-/** What an upsert that reached an alias wrote on it, taken off again. */
-const IDENTITY_FIELDS = ['waId', 'userId', 'profileName', 'username', 'lastInboundAt', 'updatedAt'];
 
 const isDuplicate = (error: unknown) => (error as { code?: number }).code === DUPLICATE_KEY;
 
@@ -85,10 +83,7 @@ export class ContactDirectory {
     const update: UpdateQuery<Contact> = { $set: set, ...(inbound ? { $max: { [`lastInboundAt.${inbound.phoneNumberId}`]: inbound.at } } : {}) };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const found = ids.length === 1 && this.aliasesComplete
-          // One id: whoever has it has it as `_id` or alias, so the upsert cannot split a contact.
-          ? await this.upsert(ids[0] as string, update)
-          : await this.findOrCreate(ids, identity, update);
+        const found = await this.findOrCreate(ids, identity, update);
         if (found.created) this.facts.contactCreated(found.contact._id, inbound?.at ?? found.contact.createdAt, inbound?.phoneNumberId);
         return found.contact;
       } catch (error) {
@@ -117,22 +112,22 @@ export class ContactDirectory {
     return this.contacts.collection as unknown as Collection<Contact>;
   }
 
-  /** The contact with this `_id` or alias, updated; created when nobody has the id. */
-  private async upsert(id: string, update: UpdateQuery<Contact>): Promise<{ contact: Contact; created: boolean }> {
-    const now = new Date();
-    const before = await this.touch(id, update, now);
-    return before ? { contact: applied(before, update), created: false } : { contact: applied({ _id: id, createdAt: now } as Contact, update), created: true };
-  }
-
-  /** A message with both ids (or a database still without all aliases): each id is looked up before anything is created. */
+  /**
+   * Looks each id of the message up by `_id` (an alias leads to its contact) before writing, and
+   * then writes only what changes: an insert for a new contact, an update for a known one that
+   * learned something. On FerretDB v1 reads and inserts by `_id` are cheap, while an update, a
+   * findAndModify or an upsert costs a pass over the collection (see docs/whatsapp.md).
+   */
   private async findOrCreate(ids: string[], identity: Identity, update: UpdateQuery<Contact>): Promise<{ contact: Contact; created: boolean }> {
     for (const id of ids) {
-      const before = await this.touch(id, update);
+      const before = await this.byId(id);
       if (!before) continue;
+      const after = applied(before, update);
+      if (changed(before, after)) await this.contacts.updateOne({ _id: before._id }, update);
       // The contact learns an id: its alias makes the next message with only that id find it.
       const known = [before._id, `wa:${before.waId}`, `bsuid:${before.userId}`];
       for (const other of ids.filter((i) => !known.includes(i))) await this.addAlias(other, before._id);
-      return { contact: applied(before, update), created: false };
+      return { contact: after, created: false };
     }
     if (!this.aliasesComplete) {
       const or = [...(identity.waId ? [{ waId: identity.waId }] : []), ...(identity.userId ? [{ userId: identity.userId }] : [])];
@@ -144,24 +139,6 @@ export class ContactDirectory {
     await this.collection.insertOne(contact);
     for (const other of others) await this.addAlias(other, id);
     return { contact, created: true };
-  }
-
-  /**
-   * Applies `update` to the contact `id` names, through its alias if it is one, and returns the
-   * contact as it was before; null when nobody has the id. With `createdAt`, a contact is created
-   * with `id` when nobody has it (and null returned).
-   */
-  private async touch(id: string, update: UpdateQuery<Contact>, createdAt?: Date): Promise<Contact | null> {
-    const before = await this.contacts.findOneAndUpdate(
-      { _id: id }, createdAt ? { ...update, $setOnInsert: { createdAt } } : update,
-      { upsert: createdAt !== undefined, returnDocument: 'before', lean: true, setDefaultsOnInsert: false },
-    ) as Contact | null;
-    if (!before?.aliasOf) return before;
-    // The alias took the update meant for its contact: take it off again, and update the contact.
-    await this.contacts.updateOne({ _id: id }, { $unset: Object.fromEntries(IDENTITY_FIELDS.map((field) => [field, 1])) });
-    const contact = await this.contacts.findOneAndUpdate({ _id: before.aliasOf }, update, { returnDocument: 'before', lean: true }) as Contact | null;
-    if (!contact) throw new Error(`contact ${before.aliasOf} of alias ${id} is missing`);
-    return contact;
   }
 
   /** Records `id` as another id of contact `contactId`; false when it already names someone. */
@@ -206,4 +183,12 @@ function applied(contact: Contact, update: UpdateQuery<Contact>): Contact {
     if (!known || new Date(known) < at) windows[phoneNumberId] = at;
   }
   return { ...after, lastInboundAt: windows as unknown as Contact['lastInboundAt'] };
+}
+
+/** Whether `after` differs from `before` in anything but `updatedAt` (else the write is skipped). */
+function changed(before: Contact, after: Contact): boolean {
+  const windows = (contact: Contact) => contact.lastInboundAt as unknown as Record<string, Date> | undefined ?? {};
+  const fields = ['waId', 'userId', 'profileName', 'username'] as const;
+  return fields.some((field) => before[field] !== after[field])
+    || Object.entries(windows(after)).some(([phoneNumberId, at]) => new Date(windows(before)[phoneNumberId] ?? 0).getTime() !== new Date(at).getTime());
 }
