@@ -5,11 +5,7 @@ import {
 import { timetableOf, type Timetable } from '../timetable.js';
 
 /** What the one Agenda job of a scheduled workflow carries: the schedule itself. */
-export interface FireData {
-  workflowId: string;
-  every: string;
-  timezone: string;
-}
+export type FireData = { workflowId: string; every: string; timezone: string };
 
 /**
  * How overdue a time on the schedule may be and still fire: runs come late when the servers are

@@ -28,7 +28,7 @@ export class CronTrigger implements Trigger<{ every: string; timezone?: string }
     const timetable = timetableOf(config.every, timezone);
     const key = `workflow:${ctx.workflowId}`;
     const data: FireData = { workflowId: ctx.workflowId, every: config.every, timezone };
-    await this.scheduler.every(config.every, 'schedule.fire', { ...data }, { key, timezone, firstRunAt: timetable.nextAfter(new Date()), keepIfUnchanged: true });
+    await this.scheduler.every(config.every, 'schedule.fire', data, { key, timezone, firstRunAt: timetable.nextAfter(new Date()), keepIfUnchanged: true });
     return async () => { await this.scheduler.cancel('schedule.fire', key); };
   }
 }
