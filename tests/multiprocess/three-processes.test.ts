@@ -175,9 +175,9 @@ describe('several server processes on one database and Redis', function () {
     assert.ok(fires.every((f) => f.scheduledFor % 2_000 === 0 && f.firedAt >= f.scheduledFor), `fires on the 2 s timetable: ${times}`);
     const gaps = fires.slice(1).map((f, i) => f.scheduledFor - (fires[i] as { scheduledFor: number }).scheduledFor);
     assert.ok(gaps.every((gap) => gap >= 2_000 && gap % 2_000 === 0), `fires at least 2 s apart, each once: ${times}`);
-    // While the 150 one-shot jobs saturate the database's one connection per process, a run can
-    // come after the next time is due and fire only that one (a skipped time, never an extra
-    // fire). Once they are done, every time fires: exactly 2 s apart.
+    // While the 150 one-shot jobs saturate the database's one connection per process, runs come
+    // late (up to 13 s seen); one more than 15 s late fires only the latest time due (a skipped
+    // time, never an extra fire). Once they are done, every time fires: exactly 2 s apart.
     const settled = fires.filter((f) => f.scheduledFor >= loadDoneAt + 2_000);
     assert.ok(settled.length >= 4, `the schedule.cron workflow fired ${settled.length} times in the 12 s after the load`);
     assert.ok(settled.slice(1).every((f, i) => f.scheduledFor - (settled[i] as { scheduledFor: number }).scheduledFor === 2_000), `fires exactly 2 s apart after the load: ${times}`);
