@@ -275,6 +275,12 @@ export interface JobContext {
    */
   readonly scheduledFor: Date;
   readonly logger: Logger;
+  /**
+   * For a recurring job: run next at `at` instead of when its repeat interval says, e.g. to keep
+   * the runs on a timetable of the handler's own. Takes effect when this run ends; ignored for a
+   * job that does not repeat.
+   */
+  runNextAt(at: Date): void;
 }
 
 export interface JobHandler<D = unknown> {
