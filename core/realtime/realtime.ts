@@ -5,8 +5,10 @@
  *
  * Under a high event rate the cost is one TCP write per event per client (measured in
  * bench/fanout.ts: the write system call was two thirds of the server's time), so events
- * published within FLUSH_INTERVAL_MS of the last flush go out together and each client's
- * frames of one flush leave in one write. Clients receive the same frames in the same order.
+ * published within `realtime.flushIntervalMs` of the last flush go out together and each
+ * client's frames of one flush leave in one write. An event published when the last flush is
+ * older than that goes out at once: a quiet server adds no delay, a busy one at most that
+ * window. Clients receive the same frames in the same order.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
@@ -28,14 +30,6 @@ export interface SubscribeResult {
 const room = (topic: string) => `topic:${topic}`;
 /** Bounded per-socket send buffer: a client that stops reading is disconnected, not buffered forever. */
 const MAX_BUFFERED_PACKETS = 1_000;
-/**
- * An event published when the last flush is older than this goes out at once; one published
- * sooner waits for the end of this window with the others published meanwhile. So a quiet
- * server adds no delay, and a busy one adds at most this much while writing several events to
- * each client at a time.
- */
-export const FLUSH_INTERVAL_MS = 10;
-
 interface PendingEvent { room: string; event: string; message: Record<string, unknown> }
 
 /**
@@ -101,8 +95,8 @@ export class Realtime {
       });
       // engine.io writes each queued packet as its own frame, one TCP write each; holding the
       // TCP socket corked until the flush is done sends all of them in one write.
-      socket.conn.on('flush', () => {
-        const tcp = tcpSocketOf(socket);
+      socket.conn.on('flush', (packets: unknown[]) => {
+        const tcp = packets.length > 1 ? tcpSocketOf(socket) : null;
         if (!tcp) return;
         tcp.cork();
         process.nextTick(() => tcp.uncork());
@@ -154,14 +148,14 @@ export class Realtime {
 
   /**
    * Publishes an event to every subscriber of `topic` on every process: at once when the last
-   * flush is older than FLUSH_INTERVAL_MS, else with the others at the end of that window.
+   * flush is older than `realtime.flushIntervalMs`, else with the others at the end of that window.
    * Events keep their publication order.
    */
   publish(topic: string, event: string, payload: Record<string, unknown>): void {
     if (!this.io) return;
     this.pending.push({ room: room(topic), event, message: { topic, event, at: new Date().toISOString(), ...payload } });
     if (this.flushTimer) return;
-    const wait = this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now();
+    const wait = this.lastFlushAt + this.config.realtime.flushIntervalMs - performance.now();
     if (wait <= 0) {
       this.flush();
     } else {
