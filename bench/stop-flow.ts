@@ -288,9 +288,13 @@ function cpuTable(groups: Row[][]): Array<Record<string, string | number>> {
   });
 }
 
-/** The commands a Flowgate flow costs, by collection and command (median run at the first connection count). */
+/**
+ * The commands a flow costs, by collection, command and how it selects documents (median run at
+ * the first connection count); commands rarer than one per 20 flows (start-up, index builds) are left out.
+ */
 function commandTable(row: Row): Array<Record<string, string | number>> {
-  return Object.entries(row.commands).sort((a, b) => b[1].ms - a[1].ms).map(([key, c]) => ({
+  const flows = Math.max(1, row.completed);
+  return Object.entries(row.commands).filter(([, c]) => c.count / flows >= 0.05).sort((a, b) => b[1].ms - a[1].ms).map(([key, c]) => ({
     'collection.command': key, 'per flow': fmt(c.count / Math.max(1, row.completed), 2), 'ms per flow': fmt(c.ms / Math.max(1, row.completed), 2), 'ms each': fmt(c.ms / Math.max(1, c.count), 2),
   }));
 }

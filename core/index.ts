@@ -9,7 +9,7 @@ export { EngineClock } from './engine/clock.js';
 export { redact } from './logging/logger.js';
 export { defineModel, MongoConnection } from './storage/mongo.js';
 export { RedisConnection, type RedisLock } from './storage/redis.js';
-export { Scheduler, type ScheduledJob } from './scheduling/scheduler.js';
+export { Scheduler, type EveryOptions, type ScheduledJob } from './scheduling/scheduler.js';
 export { Realtime } from './realtime/realtime.js';
 export { CoreEvents, type CoreEventMap } from './events/core-events.js';
 export { Metrics } from './observability/metrics.js';

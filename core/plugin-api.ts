@@ -86,12 +86,23 @@ interface ContributionBase<Impl> {
   readonly impl: Newable<Impl>;
 }
 
-export interface TriggerContribution extends ContributionBase<Trigger> {
+interface TriggerContributionBase extends ContributionBase<Trigger> {
   /** Schema of `trigger.config` in a workflow; checked when the workflow is loaded. */
   readonly config: JsonSchema;
-  /** Schema of the event payload the trigger produces (what `{{trigger.…}}` can reach). */
-  readonly event: JsonSchema;
 }
+
+/**
+ * A trigger either produces events of its own (`event`: the payload schema, what `{{trigger.…}}`
+ * can reach), or selects from another plugin's trigger's events (`listensTo`: that trigger's
+ * full type id). A listening trigger stores nothing per event: the engine offers it each event
+ * of that type and its `matches` decides, so a filter such as "an opt-out keyword" starts one
+ * execution instead of one per workflow that would otherwise look and end. Its payload is the
+ * other trigger's.
+ */
+export type TriggerContribution = TriggerContributionBase & (
+  | { readonly event: JsonSchema; readonly listensTo?: undefined }
+  | { readonly listensTo: string; readonly event?: undefined }
+);
 
 export interface ActionContribution extends ContributionBase<Action> {
   /** Schema of the rendered step input; checked at load (shape) and before each run (values). */
@@ -238,6 +249,12 @@ export interface RouteDefinition {
   /** Body size limit for this route, e.g. `3mb`; defaults to config http.bodyLimit. */
   readonly bodyLimit?: string;
   /**
+   * Which answered calls of a mutating route are told to the audit log: `all` (the default), or
+   * only `refused` ones (4xx) — for machine deliveries such as provider webhooks, whose accepted
+   * calls are stored by the plugin itself and whose effects are audited where they happen.
+   */
+  readonly audit?: 'all' | 'refused';
+  /**
    * Returns the result to send, or `undefined` after streaming the response itself through `res`.
    */
   handler(request: ApiRequest, res: Response): Promise<ApiResult | undefined>;
@@ -258,6 +275,12 @@ export interface JobContext {
    */
   readonly scheduledFor: Date;
   readonly logger: Logger;
+  /**
+   * For a recurring job: run next at `at` instead of when its repeat interval says, e.g. to keep
+   * the runs on a timetable of the handler's own. Takes effect when this run ends; ignored for a
+   * job that does not repeat.
+   */
+  runNextAt(at: Date): void;
 }
 
 export interface JobHandler<D = unknown> {

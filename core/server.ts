@@ -193,7 +193,7 @@ export class FlowgateServer {
         ...(plugin.manifest.description ? { description: plugin.manifest.description } : {}),
         ...(error ? { error } : {}),
         dependsOn: [...(plugin.manifest.dependsOn ?? [])],
-        triggers: byPlugin(this.contributions.triggers.list(), id).map((t) => ({ type: t.id, summary: t.contribution.summary, config: t.contribution.config, event: t.contribution.event })),
+        triggers: byPlugin(this.contributions.triggers.list(), id).map((t) => ({ type: t.id, summary: t.contribution.summary, config: t.contribution.config, event: this.contributions.triggerEventSchema(t), ...(t.contribution.listensTo ? { listensTo: t.contribution.listensTo } : {}) })),
         actions: byPlugin(this.contributions.actions.list(), id).map((a) => ({ type: a.id, summary: a.contribution.summary, input: a.contribution.input, output: a.contribution.output, ports: a.contribution.ports ?? [], idempotent: a.contribution.idempotent })),
         policies: byPlugin(this.contributions.policies.list(), id).map((p) => ({ type: p.id, summary: p.contribution.summary, config: p.contribution.config })),
         topics: [...this.contributions.topics.values()].filter((t) => t.plugin === id).map((t) => ({ name: t.definition.name, permission: t.definition.permission, summary: t.definition.summary })),

@@ -4,7 +4,7 @@
  * under the git-ignored `.data/` folder and is stopped by PID by whoever started it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,21 @@ import { join } from 'node:path';
 export const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 const cacheDir = process.env.FLOWGATE_CACHE_DIR ?? join(homedir(), '.cache', 'flowgate');
-const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}`);
+/**
+ * FerretDB v1.24.2's SQLite backend looks documents up by `_id` with the expression
+ * `_ferretdb_sjson->'$._id'`, but creates the `_id` index on `_ferretdb_sjson->"_id"`. SQLite
+ * uses an expression index only for the same expression, so every find, update and delete by
+ * `_id` scanned the whole table (EXPLAIN QUERY PLAN: `SCAN`, not `SEARCH … USING INDEX`), and
+ * every write that names a document got slower as its collection grew. Both expressions select
+ * the same value; the build makes lookups use the index's own. The binary's name says so, so a
+ * cached unpatched build is not reused.
+ */
+const ID_LOOKUP_PATCH = {
+  file: join('internal', 'backends', 'sqlite', 'metadata', 'metadata.go'),
+  from: `IDColumn = DefaultColumn + "->'$._id'"`,
+  to: 'IDColumn = DefaultColumn + `->"_id"`',
+};
+const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}-id-index`);
 
 export interface RunningService {
   readonly name: string;
@@ -64,6 +78,11 @@ export function ensureFerretDb(): string {
     cpSync(moduleDir, work, { recursive: true });
     chmodSync(join(work, 'build', 'version'), 0o755);
     writeFileSync(join(work, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    const patched = join(work, ID_LOOKUP_PATCH.file);
+    chmodSync(patched, 0o644);
+    const source = readFileSync(patched, 'utf8');
+    if (!source.includes(ID_LOOKUP_PATCH.from)) throw new Error(`FerretDB source changed: ${ID_LOOKUP_PATCH.file} no longer has ${ID_LOOKUP_PATCH.from}`);
+    writeFileSync(patched, source.replace(ID_LOOKUP_PATCH.from, ID_LOOKUP_PATCH.to));
     mkdirSync(join(cacheDir, 'bin'), { recursive: true });
     run('go', ['build', '-trimpath', '-o', `${ferretBinary}.tmp`, './cmd/ferretdb'], work);
     run('mv', [`${ferretBinary}.tmp`, ferretBinary]);

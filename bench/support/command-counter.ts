@@ -17,6 +17,20 @@ const started = new Map<number, string>();
 // Handshakes and heartbeats are not the application's work.
 const IGNORED = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessions', 'buildInfo', 'getMore', 'killCursors']);
 
+/**
+ * How the command selects documents: FerretDB v1 (SQLite) serves a filter from an index only
+ * when it is `_id` alone, so anything else is marked as the scan it is there.
+ */
+function filterShape(event: CommandStartedEvent): string {
+  const command = event.command as Record<string, unknown>;
+  const first = (list: unknown): unknown => (Array.isArray(list) ? list[0] : undefined);
+  const filter = (command.filter ?? command.query ?? (first(command.updates) as { q?: unknown } | undefined)?.q ?? (first(command.deletes) as { q?: unknown } | undefined)?.q) as Record<string, unknown> | undefined;
+  if (!filter || typeof filter !== 'object') return '';
+  const keys = Object.keys(filter);
+  const byId = keys.length === 1 && keys[0] === '_id' && (typeof filter._id !== 'object' || filter._id === null || !Object.keys(filter._id as object).some((k) => k.startsWith('$') && k !== '$eq'));
+  return byId ? ' by _id' : ` scan {${keys.join(',')}}`;
+}
+
 const connect = MongoClient.prototype.connect;
 MongoClient.prototype.connect = function patched(this: MongoClient) {
   // A setter of the client (its options are read when it connects); not in the driver's types.
@@ -24,7 +38,7 @@ MongoClient.prototype.connect = function patched(this: MongoClient) {
   this.on('commandStarted', (event: CommandStartedEvent) => {
     if (IGNORED.has(event.commandName)) return;
     const collection = event.command[event.commandName] as unknown;
-    started.set(event.requestId, `${typeof collection === 'string' ? collection : '-'}.${event.commandName}`);
+    started.set(event.requestId, `${typeof collection === 'string' ? collection : '-'}.${event.commandName}${filterShape(event)}`);
   });
   const finished = (event: CommandSucceededEvent | CommandFailedEvent) => {
     const key = started.get(event.requestId);

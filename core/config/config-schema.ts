@@ -105,13 +105,14 @@ export const configSchema = {
     engine: {
       type: 'object',
       additionalProperties: false,
-      required: ['leaseMs', 'maxConcurrent', 'sweepEveryMs', 'executionTimeoutMs', 'dispatchGraceMs'],
+      required: ['leaseMs', 'maxConcurrent', 'sweepEveryMs', 'executionTimeoutMs', 'dispatchGraceMs', 'checkpointEveryMs'],
       properties: {
         leaseMs: { type: 'integer', minimum: 500, default: 30000, description: 'How long an execution stays claimed by a process without a heartbeat' },
         maxConcurrent: { type: 'integer', minimum: 1, default: 64, description: 'Executions one process runs at once; the rest wait, queued' },
         sweepEveryMs: { type: 'integer', minimum: 100, default: 5000, description: 'How often a process looks for expired leases, due executions and undispatched events' },
         executionTimeoutMs: { type: 'integer', minimum: 1000, default: 86400000, description: 'Default limit for one execution, waiting included (a workflow can set its own)' },
         dispatchGraceMs: { type: 'integer', minimum: 100, default: 2000, description: 'Age after which an event no process dispatched is dispatched by the sweeper' },
+        checkpointEveryMs: { type: 'integer', minimum: 0, default: 2000, description: 'Longest a running execution goes without saving its progress while its steps are idempotent (0: save after every step)' },
       },
     },
     realtime: {

@@ -30,6 +30,9 @@ export interface ExecutionState {
   error: ExecutionRecord['error'];
   simulate: boolean;
   createdAt: Date;
+  /** Steps finished since the last save (their trail), and when that save was (engine clock, ms). */
+  unsaved: StepTrailRecord[];
+  savedAt: number;
 }
 
 /** Where progress goes: MongoDB and the socket for real runs, a list in memory for dry runs. */
@@ -67,6 +70,8 @@ export class StepDriver {
     private readonly policies: PolicyEvaluator,
     private readonly clock: EngineClock,
     private readonly logger: Logger,
+    /** Longest a running execution goes unsaved while its steps are idempotent (0: save after each step). */
+    private readonly checkpointEveryMs = 0,
   ) {}
 
   /** Context visible to templates and `if` conditions. */
@@ -91,7 +96,7 @@ export class StepDriver {
       const step = state.workflow.byId.get(state.cursor.stepId);
       if (!step) {
         this.finish(state, 'failed', { code: 'STEP_MISSING', message: `Step ${state.cursor.stepId} is not in version ${state.workflow.version}` });
-        await sink.save(state, [], null);
+        await sink.save(state, state.unsaved, null);
         break;
       }
       const keepGoing = await this.runStep(state, step, sink, signal);
@@ -107,7 +112,7 @@ export class StepDriver {
       const trail: StepTrailRecord = { stepId: step.id, index: -1, attempt: 0, status: 'skipped', decisions: [], startedAt: now, finishedAt: now, durationMs: 0 };
       state.steps[step.id] = { port: 'skipped' };
       this.advance(state, step, 'skipped');
-      return this.commit(state, sink, [trail], null);
+      return this.commit(state, sink, [trail], null, false);
     }
     if (step.forEach) return this.runForEach(state, step, sink, signal);
     if (step.parallel) return this.runParallel(state, step, sink, signal);
@@ -151,7 +156,7 @@ export class StepDriver {
     if (list.length === 0 && state.cursor?.stepId === step.id) {
       state.steps[step.id] = { output: [], port: 'default' };
       this.advance(state, step, 'default');
-      return this.commit(state, sink, [], null);
+      return this.commit(state, sink, [], null, false);
     }
     return !signal.aborted;
   }
@@ -176,7 +181,7 @@ export class StepDriver {
     state.steps[step.id] = { output, port: 'default' };
     for (const [i, action] of step.actions.entries()) state.steps[action.id] = { output: (outcomes[i] as Extract<UnitOutcome, { kind: 'ok' }>).output, port: 'default' };
     this.advance(state, step, 'default');
-    return this.commit(state, sink, trails, null);
+    return this.commit(state, sink, trails, null, step.actions.some((action) => !action.registered.contribution.idempotent));
   }
 
   /** Applies one unit's outcome: advance, retry later, take an error path, wait, or end. */
@@ -189,15 +194,16 @@ export class StepDriver {
     switch (outcome.kind) {
       case 'ok':
         onSuccess(outcome.output, outcome.port);
-        return this.commit(state, sink, trails, null);
+        return this.commit(state, sink, trails, null, !action.registered.contribution.idempotent);
       case 'deferred':
         state.status = 'waiting';
         return this.commit(state, sink, trails, outcome.until);
       case 'denied':
+        // A denial has no effect to protect: the decision is saved with the next checkpoint.
         state.steps[step.id] = { port: 'denied' };
         if (step.next.denied) this.advance(state, step, 'denied');
         else this.finish(state, 'succeeded', null);
-        return this.commit(state, sink, trails, null);
+        return this.commit(state, sink, trails, null, false);
       case 'error': {
         const { error } = outcome;
         if (error.retryable && cursor.attempt < action.retry.max && !state.simulate) {
@@ -225,11 +231,26 @@ export class StepDriver {
     }
   }
 
-  private async commit(state: ExecutionState, sink: ProgressSink, trails: StepTrailRecord[], wakeAt: Date | null): Promise<boolean> {
+  /**
+   * Saves progress where it must be durable before the execution goes on: after a step whose
+   * action is not idempotent (a crash must not repeat it), after a failure, when the execution
+   * waits or ends, and at least every `checkpointEveryMs`. After an idempotent step the save is
+   * put off: a process that dies re-runs such steps from the last save with the same idempotency
+   * keys, which repeats no effect, and on a database that takes one write at a time a save per
+   * step was most of what an execution cost. Step events go out with the save that holds them.
+   */
+  private async commit(state: ExecutionState, sink: ProgressSink, trails: StepTrailRecord[], wakeAt: Date | null, mustSave = true): Promise<boolean> {
     if (!state.cursor && state.status === 'running') this.finish(state, state.inErrorPath ? 'failed' : 'succeeded', state.error);
-    const saved = await sink.save(state, trails, wakeAt);
+    const now = this.clock.now().getTime();
+    const due = mustSave || wakeAt !== null || state.status !== 'running' || now - state.savedAt >= this.checkpointEveryMs;
+    state.unsaved.push(...trails);
+    if (!due) return true;
+    const batch = state.unsaved;
+    const saved = await sink.save(state, batch, wakeAt);
     if (!saved) return false;
-    for (const trail of trails) sink.onStep(state, trail);
+    state.unsaved = [];
+    state.savedAt = now;
+    for (const trail of batch) sink.onStep(state, trail);
     if (wakeAt) {
       await sink.onWaiting(state, wakeAt);
       return false;
@@ -329,7 +350,7 @@ export class StepDriver {
     const first = workflow.steps[0] as CompiledStep;
     return {
       id, workflow, eventId, trigger, steps: {}, partial: null, cursor: { stepId: first.id, index: 0, attempt: 0 },
-      status: 'running', inErrorPath: false, error: null, simulate, createdAt: this.clock.now(),
+      status: 'running', inErrorPath: false, error: null, simulate, createdAt: this.clock.now(), unsaved: [], savedAt: this.clock.now().getTime(),
     };
   }
 }

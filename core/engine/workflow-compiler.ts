@@ -91,7 +91,13 @@ export class WorkflowCompiler {
 
     const trigger = this.contributions.triggers.get(definition.trigger.type);
     if (!trigger) report('trigger.type', 'UNKNOWN_TRIGGER', `No plugin provides the trigger ${definition.trigger.type}${this.suggest(definition.trigger.type, this.contributions.triggers.list())}`);
-    else this.checkAgainst(trigger.contribution.config, definition.trigger.config ?? {}, 'trigger.config', 'INVALID_TRIGGER_CONFIG', issues);
+    else {
+      this.checkAgainst(trigger.contribution.config, definition.trigger.config ?? {}, 'trigger.config', 'INVALID_TRIGGER_CONFIG', issues);
+      const { listensTo } = trigger.contribution;
+      if (listensTo !== undefined && !this.contributions.triggers.get(listensTo)) {
+        report('trigger.type', 'UNKNOWN_TRIGGER', `${definition.trigger.type} selects from ${listensTo} events, and no loaded plugin provides ${listensTo}`);
+      }
+    }
     const when = this.compileCondition(definition.trigger.when, 'trigger.when', issues);
 
     const positions = new Map<string, number>();
@@ -234,7 +240,8 @@ export class WorkflowCompiler {
         issues.push({ path, code: 'TEMPLATE_ITEM_OUTSIDE_FOREACH', message: `{{${shown}}} exists only in a step with forEach` });
       } else if (root === 'trigger') {
         const trigger = this.contributions.triggers.get(definition.trigger.type);
-        if (trigger && !schemaHasPath(trigger.contribution.event, rest)) {
+        const event = trigger ? this.contributions.triggerEventSchema(trigger) : undefined;
+        if (event && !schemaHasPath(event, rest)) {
           issues.push({ path, code: 'TEMPLATE_UNKNOWN_FIELD', message: `{{${shown}}}: the ${definition.trigger.type} event has no field ${rest.join('.')}` });
         }
       } else if (root === 'steps') {

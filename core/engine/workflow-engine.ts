@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, isAbsolute } from 'node:path';
 import { Container, inject, injectable } from 'inversify';
-import type { Model } from 'mongoose';
+import type { Model, UpdateQuery } from 'mongoose';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
@@ -69,6 +69,8 @@ export class WorkflowEngine implements WorkflowEvents {
   private registryInstance: WorkflowRegistry | null = null;
   private readonly driver: StepDriver;
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Until when (ms) this process's lease on each execution it runs is known to hold in MongoDB. */
+  private readonly leasedUntil = new Map<string, number>();
   private readonly dispatching = new Set<Promise<void>>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
@@ -96,7 +98,7 @@ export class WorkflowEngine implements WorkflowEvents {
     @inject(PolicyEvaluator) policies: PolicyEvaluator,
     @inject(CoreEvents) private readonly coreEvents: CoreEvents,
   ) {
-    this.driver = new StepDriver(container, policies, clock, logger);
+    this.driver = new StepDriver(container, policies, clock, logger, config.engine.checkpointEveryMs);
     this.counters = {
       events: metrics.counter('flowgate_events_total', 'Events handed to the engine', ['type', 'outcome']),
       executions: metrics.counter('flowgate_executions_total', 'Executions finished', ['workflow', 'status']),
@@ -215,11 +217,19 @@ export class WorkflowEngine implements WorkflowEvents {
   // -------------------------------------------------------------------------------------------
   // Intake
 
+  /**
+   * Stores the event (refusing a repeat by its `_id`) and starts the workflows it matches. When
+   * this process dispatches at once, the event is stored already marked dispatched — one write,
+   * not two: matching happens in memory, and the due index in Redis holds the event until its
+   * executions exist, so the sweeper of any process finishes a dispatch that a crash cut short.
+   */
   async submit(event: TriggerEvent): Promise<SubmittedEvent> {
     const record: WorkflowEventRecord = {
       _id: eventIdFor(event.type, event.sourceId), type: event.type, sourceId: event.sourceId, payloadJson: JSON.stringify(event.payload),
       workflowId: event.workflowId ?? null, receivedAt: new Date(), dispatched: false, executionCount: 0,
     };
+    const matched = this.accepting ? this.matchingWorkflows(record, event.payload) : null;
+    if (matched) Object.assign(record, { dispatched: true, executionCount: matched.length });
     await this.dueIndex.eventReceived(record._id, record.receivedAt);
     try {
       await this.events.create(record);
@@ -229,8 +239,16 @@ export class WorkflowEngine implements WorkflowEvents {
       return { eventId: record._id, duplicate: true };
     }
     this.counters.events.inc({ type: event.type, outcome: 'accepted' });
-    if (this.accepting) this.track(this.dispatch(record));
+    if (matched) this.track(this.dispatch(record, matched));
     return { eventId: record._id, duplicate: false };
+  }
+
+  /** Enabled workflows the event starts: its trigger type (or one listening to it), `when` and the trigger's `matches`. */
+  private matchingWorkflows(record: WorkflowEventRecord, payload: unknown): CompiledWorkflow[] {
+    const candidates = record.workflowId
+      ? [this.registry.activeById(record.workflowId)].filter((w): w is CompiledWorkflow => Boolean(w))
+      : this.registry.activeFor(record.type);
+    return candidates.filter((workflow) => this.matches(workflow, payload).matched);
   }
 
   private track(work: Promise<void>): void {
@@ -240,14 +258,10 @@ export class WorkflowEngine implements WorkflowEvents {
   }
 
   /** Starts every workflow the event matches; safe to repeat (one execution per event and workflow). */
-  private async dispatch(record: WorkflowEventRecord): Promise<void> {
+  private async dispatch(record: WorkflowEventRecord, matched = this.matchingWorkflows(record, JSON.parse(record.payloadJson))): Promise<void> {
     const payload = JSON.parse(record.payloadJson) as unknown;
-    const candidates = record.workflowId
-      ? [this.registry.activeById(record.workflowId)].filter((w): w is CompiledWorkflow => Boolean(w))
-      : this.registry.activeFor(record.type);
     const started: ExecutionState[] = [];
-    for (const workflow of candidates) {
-      if (!this.matches(workflow, payload).matched) continue;
+    for (const workflow of matched) {
       const state = this.driver.newState(workflow, record._id, payload, false, executionIdFor(record._id, workflow.id));
       const claimNow = this.inFlight.size + started.length < this.config.engine.maxConcurrent;
       const execution = this.toRecord(state, claimNow);
@@ -259,9 +273,12 @@ export class WorkflowEngine implements WorkflowEvents {
         throw error;
       }
       this.realtime.publish('executions', 'execution.started', { executionId: state.id, workflowId: workflow.id, version: workflow.version, eventId: record._id });
-      if (claimNow) started.push(state);
+      if (claimNow) {
+        this.leasedUntil.set(state.id, execution.lease?.until.getTime() ?? 0);
+        started.push(state);
+      }
     }
-    await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: candidates.length } });
+    if (!record.dispatched) await this.events.updateOne({ _id: record._id }, { $set: { dispatched: true, executionCount: matched.length } });
     await this.dueIndex.eventDispatched(record._id);
     for (const state of started) this.launch(state);
   }
@@ -295,6 +312,7 @@ export class WorkflowEngine implements WorkflowEvents {
       .catch((error: Error) => { this.logger.error('execution stopped unexpectedly; its lease will expire and it will resume', { executionId: state.id, error: error.message }); })
       .finally(() => {
         this.inFlight.delete(state.id);
+        this.leasedUntil.delete(state.id);
         if (this.accepting) this.scheduleSweep();
       });
     this.inFlight.set(state.id, { controller, done });
@@ -313,7 +331,8 @@ export class WorkflowEngine implements WorkflowEvents {
     const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
     this.renewing = this.dueIndex.executionsDue(ids, until)
       .then(() => this.executions.updateMany({ _id: { $in: ids }, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
-      .then(() => undefined, (error: Error) => { this.logger.warn('lease renewal failed', { executions: ids.length, error: error.message }); })
+      .then(() => { for (const id of ids) if (this.leasedUntil.has(id)) this.leasedUntil.set(id, until.getTime()); })
+      .catch((error: Error) => { this.logger.warn('lease renewal failed', { executions: ids.length, error: error.message }); })
       .finally(() => { this.renewing = null; });
     await this.renewing;
   }
@@ -324,17 +343,14 @@ export class WorkflowEngine implements WorkflowEvents {
         const finished = FINISHED.includes(state.status);
         const now = this.clock.now();
         if (wakeAt) await this.dueIndex.executionDue(state.id, wakeAt);
-        const saved = await this.mongo.updateOneById(
-          this.executions, { _id: state.id, 'lease.owner': this.owner, status: 'running' },
-          {
+        const saved = await this.saveIfLeased(state.id, {
             $set: {
               status: state.status, cursor: state.cursor, stepsJson: JSON.stringify(state.steps),
               partialJson: state.partial ? JSON.stringify(state.partial) : null, error: state.error, inErrorPath: state.inErrorPath,
               wakeAt, updatedAt: now, ...(finished ? { finishedAt: now } : {}), ...(finished || wakeAt ? { lease: null } : {}),
             },
             ...(trail.length ? { $push: { trail: { $each: trail } } } : {}),
-          },
-        );
+        });
         if (finished && saved) await this.dueIndex.executionDone(state.id);
         return saved;
       },
@@ -353,6 +369,21 @@ export class WorkflowEngine implements WorkflowEvents {
       },
       onFinished: (state) => this.announceFinished(state),
     };
+  }
+
+  /**
+   * Writes an execution's progress if this process still holds its lease. The lease is checked
+   * in MongoDB (a conditional update; on FerretDB a read, then the write by `_id`) unless this
+   * process knows it holds for a third of its length yet: no other process takes an execution
+   * before its lease ran out, and a cancellation reaches this process (aborting the run) before
+   * its next save. On FerretDB that knowledge saves a read per save; MongoDB needs none anyway.
+   */
+  private async saveIfLeased(id: string, update: UpdateQuery<ExecutionRecord>): Promise<boolean> {
+    const leasedFor = (this.leasedUntil.get(id) ?? 0) - this.clock.now().getTime();
+    if (this.mongo.ferretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted) {
+      return (await this.executions.updateOne({ _id: id }, update)).matchedCount === 1;
+    }
+    return this.mongo.updateOneById(this.executions, { _id: id, 'lease.owner': this.owner, status: 'running' }, update);
   }
 
   private announceFinished(state: ExecutionState): void {
@@ -407,6 +438,7 @@ export class WorkflowEngine implements WorkflowEvents {
       await this.failForTimeout(executionId);
       return false;
     }
+    this.leasedUntil.set(executionId, claimed.lease?.until.getTime() ?? 0);
     this.launch(state);
     return true;
   }
@@ -416,6 +448,7 @@ export class WorkflowEngine implements WorkflowEvents {
       id: record._id, workflow, eventId: record.eventId, trigger: JSON.parse(record.triggerJson),
       steps: JSON.parse(record.stepsJson) as ExecutionState['steps'], partial: (parse(record.partialJson) as unknown[] | undefined) ?? null,
       cursor: record.cursor, status: 'running', inErrorPath: record.inErrorPath, error: record.error, simulate: false, createdAt: record.createdAt,
+      unsaved: [], savedAt: this.clock.now().getTime(),
     };
   }
 
@@ -454,8 +487,9 @@ export class WorkflowEngine implements WorkflowEvents {
       }
     }
     for (const id of await this.dueIndex.undispatchedEvents(new Date(Date.now() - this.config.engine.dispatchGraceMs), 100)) {
+      // A record marked dispatched is dispatched again too: it was stored so before its executions (see submit).
       const record = await this.events.findById(id).lean();
-      if (!record || record.dispatched) await this.dueIndex.eventDispatched(id);
+      if (!record) await this.dueIndex.eventDispatched(id);
       else await this.dispatch(record);
     }
   }

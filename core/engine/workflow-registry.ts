@@ -207,9 +207,9 @@ export class WorkflowRegistry {
     return result.workflow;
   }
 
-  /** Enabled workflows whose trigger has this type. */
+  /** Enabled workflows an event of this trigger type may start: their trigger has the type or listens to it. */
   activeFor(triggerType: string): CompiledWorkflow[] {
-    return [...this.active.values()].filter((w) => w.trigger.registered.id === triggerType);
+    return [...this.active.values()].filter((w) => w.trigger.registered.id === triggerType || w.trigger.registered.contribution.listensTo === triggerType);
   }
 
   activeById(id: string): CompiledWorkflow | undefined {

@@ -108,7 +108,7 @@ export class RouteMounter {
           headers: req.headers,
         };
         if (route.method !== 'get') {
-          res.once('finish', () => this.options.onMutation({
+          res.once('finish', () => (route.audit === 'refused' && res.statusCode < 400) || this.options.onMutation({
             method: route.method.toUpperCase(), route: route.path, params: apiRequest.params, status: res.statusCode,
             principal: apiRequest.principal, requestId: apiRequest.requestId, ip: apiRequest.ip, body: redact(body),
           }));

@@ -3,7 +3,7 @@
  * layer, the docs and `GET /api/plugins` read these, never the container.
  */
 import type {
-  ActionContribution, CommandDefinition, JobDefinition, PolicyContribution, RouteDefinition, TopicDefinition, TriggerContribution,
+  ActionContribution, CommandDefinition, JobDefinition, JsonSchema, PolicyContribution, RouteDefinition, TopicDefinition, TriggerContribution,
 } from '../plugin-api.js';
 import { CoreError } from '../errors.js';
 
@@ -61,6 +61,11 @@ export class Contributions {
   readonly commands = new Map<string, { plugin: string; definition: CommandDefinition }>();
   /** Alias → the command name it stands for. */
   readonly commandAliases = new Map<string, string>();
+
+  /** The payload schema of a trigger's events: its own, or that of the trigger it listens to. */
+  triggerEventSchema(trigger: Registered<TriggerContribution>): JsonSchema | undefined {
+    return trigger.contribution.listensTo === undefined ? trigger.contribution.event : this.triggers.get(trigger.contribution.listensTo)?.contribution.event;
+  }
 
   addTopic(plugin: string, definition: TopicDefinition): void {
     const existing = this.topics.get(definition.name);

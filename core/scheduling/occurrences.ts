@@ -12,9 +12,13 @@
  *
  * It also remembers that time, so handlers get `scheduledFor` — the same in every process — to
  * derive idempotency keys from (Agenda has already moved `nextRunAt` on when the handler runs).
+ *
+ * A job Agenda hands back unrun (it took it ahead of time and then stopped, or found it too far
+ * off) gives its claim back too: otherwise the next process to take the job would lose the claim
+ * and leave the job locked, unrun, for a lock lifetime.
  */
 import type { JobParameters, JobRepository } from 'agenda';
-import type { RedisConnection } from '../storage/redis.js';
+import type { RedisConnection, RedisLock } from '../storage/redis.js';
 
 /** Tries a few more jobs when the one handed out belongs to another process's run. */
 const MAX_LOST_CLAIMS_PER_CALL = 10;
@@ -31,7 +35,8 @@ export function occurrenceOf(job: Pick<JobParameters, 'nextRunAt' | 'lastRunAt' 
 }
 
 export class JobOccurrences {
-  private readonly claimed = new Map<string, Date>();
+  /** Claims of jobs handed out to this process and not started yet, by job id. */
+  private readonly claimed = new Map<string, { at: Date; lock: RedisLock }>();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -49,10 +54,19 @@ export class JobOccurrences {
       }
       return undefined;
     };
+    // The claim goes first: once the job is unlocked, another process may take it at once.
+    const unlockJob: JobRepository['unlockJob'] = async (job) => {
+      await this.giveBack(String(job._id));
+      await repository.unlockJob(job);
+    };
+    const unlockJobs: JobRepository['unlockJobs'] = async (ids) => {
+      await Promise.all(ids.map((id) => this.giveBack(String(id))));
+      await repository.unlockJobs(ids);
+    };
+    const replaced: Partial<Record<PropertyKey, unknown>> = { lockJob, getNextJobToRun, unlockJob, unlockJobs };
     return new Proxy(repository, {
       get(target, property, receiver) {
-        if (property === 'lockJob') return lockJob;
-        if (property === 'getNextJobToRun') return getNextJobToRun;
+        if (property in replaced) return replaced[property];
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
@@ -61,9 +75,15 @@ export class JobOccurrences {
 
   /** The occurrence this process claimed for the job it is about to run (read once, by the handler). */
   scheduledFor(jobId: string): Date {
-    const at = this.claimed.get(jobId);
+    const claim = this.claimed.get(jobId);
     this.claimed.delete(jobId);
-    return at ?? new Date();
+    return claim?.at ?? new Date();
+  }
+
+  private async giveBack(jobId: string): Promise<void> {
+    const claim = this.claimed.get(jobId);
+    this.claimed.delete(jobId);
+    await claim?.lock.release();
   }
 
   private async claim(job: JobParameters): Promise<{ job: JobParameters | undefined; lost: boolean }> {
@@ -71,7 +91,7 @@ export class JobOccurrences {
     const at = occurrenceOf(job, new Date());
     const lock = await this.redis.tryLock(`agenda.run:${id}:${at.getTime()}`, this.lockLifetimeOf(job.name));
     if (!lock) return { job: undefined, lost: true };
-    this.claimed.set(id, at);
+    this.claimed.set(id, { at, lock });
     return { job, lost: false };
   }
 }

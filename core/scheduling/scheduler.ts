@@ -3,6 +3,7 @@
  * is picked up at once by any process instead of at the next poll. Plugins define jobs through
  * the registrar and schedule them through this service.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { RedisNotificationChannel } from '@agendajs/redis-backend';
 import { Agenda, type Job } from 'agenda';
@@ -24,13 +25,29 @@ export interface ScheduledJob {
 }
 
 type JobData = Record<string, unknown>;
+
+/** Options of `Scheduler.every`. */
+export interface EveryOptions {
+  /** IANA time zone a cron expression is read in. */
+  timezone?: string;
+  /** With the name, identifies the one job across processes (`data.uniqueKey`). */
+  key?: string;
+  /** When the first run is due, instead of one interval from now. */
+  firstRunAt?: Date;
+  /** Leave a saved job with the same interval, time zone and data as it is. */
+  keepIfUnchanged?: boolean;
+}
 const DEFAULT_LOCK_LIFETIME_MS = 10 * 60_000;
+/** How long `stop` waits for runs in progress to finish and save their job. */
+const STOP_WAIT_MS = 5_000;
 
 @injectable()
 export class Scheduler {
   private agenda: Agenda | null = null;
   private readonly definitions: Array<{ name: string; handler: () => JobHandler; concurrency?: number; lockLifetimeMs?: number }> = [];
   private running = false;
+  /** Runs started and not yet saved back (Agenda's `start` to `complete`). */
+  private readonly runsInProgress = new Set<Job>();
 
   constructor(
     @inject(ConfigToken) private readonly config: FlowgateConfig,
@@ -73,13 +90,17 @@ export class Scheduler {
       agenda.define(definition.name, async (job: Job<JobData>) => {
         const jobId = String(job.attrs._id);
         const log = this.logger.child({ job: definition.name, jobId });
-        await definition.handler().run(job.attrs.data, { jobId, scheduledFor: occurrences.scheduledFor(jobId), logger: log });
+        // Agenda saves the job's state, nextRunAt included, when the run ends.
+        const runNextAt = (at: Date) => { if (job.attrs.repeatInterval) job.attrs.nextRunAt = at; };
+        await definition.handler().run(job.attrs.data, { jobId, scheduledFor: occurrences.scheduledFor(jobId), logger: log, runNextAt });
       }, {
         concurrency: definition.concurrency ?? 5,
         lockLifetime: lockLifetimes.get(definition.name),
       });
     }
     agenda.on('fail', (error: Error, job: Job) => this.logger.error('job failed', { job: job.attrs.name, error: error.message }));
+    agenda.on('start', (job: Job) => this.runsInProgress.add(job));
+    agenda.on('complete', (job: Job) => this.runsInProgress.delete(job));
     this.agenda = agenda;
     if (this.config.scheduler.enabled) {
       await agenda.start();
@@ -115,22 +136,40 @@ export class Scheduler {
     return this.saveUnique(job, name, uniqueKey);
   }
 
-  /** A recurring job (cron expression or interval); one per name + key across all processes. */
-  async every(interval: string, name: string, data: JobData, options: { timezone?: string; key?: string } = {}): Promise<string> {
+  /**
+   * A recurring job (cron expression or interval); one per name + key across all processes.
+   * `firstRunAt` replaces the first run the interval would give. With `keepIfUnchanged`, a job
+   * already saved under this name and key with the same interval, time zone and data is left as
+   * it is, its next run included (a process starting does not reschedule a running timetable);
+   * otherwise the saved job is replaced.
+   */
+  async every(interval: string, name: string, data: JobData, options: EveryOptions = {}): Promise<string> {
     const job = this.instance.create(name, { ...data, ...(options.key ? { uniqueKey: options.key } : {}) });
     job.repeatEvery(interval, { timezone: options.timezone, skipImmediate: true });
+    if (options.firstRunAt) job.attrs.nextRunAt = options.firstRunAt;
     job.unique({ name, ...(options.key ? { 'data.uniqueKey': options.key } : {}) });
-    return this.saveUnique(job, name, options.key ?? '');
+    if (!options.keepIfUnchanged) return this.saveUnique(job, name, options.key ?? '');
+    return this.saveUnique(job, name, options.key ?? '', async () => {
+      const { jobs } = await this.instance.queryJobs({ name, ...(options.key ? { data: { uniqueKey: options.key } } : {}) });
+      const same = jobs.find((saved) => String(saved.repeatInterval) === interval && (saved.repeatTimezone ?? null) === (options.timezone ?? null)
+        && isDeepStrictEqual(saved.data, job.attrs.data));
+      if (same) return String(same._id);
+      if (jobs.length) await this.cancel(name, options.key);
+      return null;
+    });
   }
 
   /**
    * Saves a job declared unique, one process at a time: Agenda's "update, or insert when none"
    * is one upsert, which FerretDB v1 does not isolate across connections, so processes starting
-   * together each inserted their own copy of a schedule (and each copy fired).
+   * together each inserted their own copy of a schedule (and each copy fired). `existing`, run
+   * under the same lock, returns the id of a saved job to keep instead.
    */
-  private async saveUnique(job: Job<JobData>, name: string, key: string): Promise<string> {
+  private async saveUnique(job: Job<JobData>, name: string, key: string, existing?: () => Promise<string | null>): Promise<string> {
     const lock = await this.redis.lock(`agenda.unique:${name}:${key}`, 10_000, 30_000);
     try {
+      const kept = existing ? await existing() : null;
+      if (kept) return kept;
       await job.save();
     } finally {
       await lock.release();
@@ -170,5 +209,10 @@ export class Scheduler {
   async stop(): Promise<void> {
     if (this.agenda && this.running) await this.agenda.stop();
     this.running = false;
+    // Agenda's stop leaves runs in progress going: let them finish and save, which unlocks their
+    // job, rather than leave the job locked for its lock lifetime once the connection closes.
+    for (const deadline = Date.now() + STOP_WAIT_MS; this.runsInProgress.size > 0 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }

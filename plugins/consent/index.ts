@@ -15,6 +15,7 @@ import { changeInputSchema, changeOutputSchema, changeViewSchema, classifyInputS
 import { ComplianceCheck } from './services/compliance-check.js';
 import { ConsentLedger } from './services/consent-ledger.js';
 import { Erasure } from './services/erasure.js';
+import { INBOUND_MESSAGE_TRIGGER, keywordTriggerConfigSchema, KeywordTrigger } from './triggers/keyword.js';
 
 const consent: Plugin<ConsentConfig> = {
   manifest: {
@@ -35,6 +36,10 @@ const consent: Plugin<ConsentConfig> = {
     r.model(ErasureRecordModel);
     r.permissions({ 'consent:read': 'agent', 'consent:write': 'agent', 'compliance:erase': 'admin' });
 
+    r.trigger({
+      type: 'keyword', version: 1, impl: KeywordTrigger, listensTo: INBOUND_MESSAGE_TRIGGER, config: keywordTriggerConfigSchema,
+      summary: 'An inbound WhatsApp message that is an opt-out, opt-in or help keyword (the keyword workflows start only on their own kind)',
+    });
     r.action({ type: 'revoke', version: 1, impl: RevokeAction, summary: 'Record an opt-out with its evidence (idempotent per step)', idempotent: true, input: changeInputSchema, output: changeOutputSchema });
     r.action({ type: 'grant', version: 1, impl: GrantAction, summary: 'Record an opt-in with its evidence (idempotent per step)', idempotent: true, input: changeInputSchema, output: changeOutputSchema });
     r.action({

@@ -1,4 +1,4 @@
-/** Workflows on a timetable: a cron expression or an interval, run once across all processes by Agenda. */
+/** Workflows on a timetable: a cron expression or an interval, fired once per occurrence across all processes. */
 import type { Plugin } from '../../core/index.js';
 import { ScheduleFireJob } from './jobs/fire.js';
 import { CronTrigger, cronConfigSchema } from './triggers/cron.js';
@@ -9,9 +9,11 @@ const schedule: Plugin = {
     r.trigger({
       type: 'cron', version: 1, impl: CronTrigger, summary: 'Fires on a cron expression (or an interval such as "15 minutes") in a time zone',
       config: cronConfigSchema,
-      event: { type: 'object', required: ['firedAt'], properties: { firedAt: { type: 'string', description: 'When the fire ran' }, scheduledFor: { type: 'string', description: 'The time it was due' } } },
+      event: { type: 'object', required: ['firedAt'], properties: { firedAt: { type: 'string', description: 'When the fire ran' }, scheduledFor: { type: 'string', description: 'The occurrence on the schedule it is for' } } },
     });
-    r.job({ name: 'schedule.fire', handler: ScheduleFireJob, concurrency: 5 });
+    // A run only submits an event: a short lock lifetime lets another process take over soon
+    // when the one holding the job dies.
+    r.job({ name: 'schedule.fire', handler: ScheduleFireJob, concurrency: 5, lockLifetimeMs: 30_000 });
   },
 };
 export default schedule;

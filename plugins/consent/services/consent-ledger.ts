@@ -75,8 +75,7 @@ export class ConsentLedger {
       if (existing.phone !== request.phone) throw new HttpError(409, 'CONSENT_IDEMPOTENCY_CONFLICT', 'This idempotency key was used for another phone number');
       return { consent: await this.get(existing.phone), change: toChangeView(existing), recorded: false };
     }
-    await this.apply(change);
-    const consent = await this.get(change.phone);
+    const consent = toView(change.phone, await this.apply(change));
     this.realtime.publish('consent', 'consent.changed', { ...consent, changeId: change._id });
     this.reportFact(change);
     return { consent, change: toChangeView(change), recorded: true };
@@ -91,31 +90,48 @@ export class ConsentLedger {
     });
   }
 
-  private async apply(change: ConsentChange): Promise<void> {
-    await this.records.updateOne({ _id: change.phone }, { $setOnInsert: { state: 'unknown', optOuts: [], updatedAt: change.recordedAt } }, { upsert: true }).catch((error: unknown) => {
-      if (!isDuplicateKey(error)) throw error; // two first changes at once: the other one created it
-    });
-    // Only a change at least as recent as the one the state is based on moves the state (single-document update: atomic).
-    // Provider timestamps have one-second resolution, so within the same second the later-recorded change wins.
-    await this.mongo.updateOneById(
-      this.records, { _id: change.phone, $or: [{ changedAt: { $exists: false } }, { changedAt: { $lte: new Date(change.at.getTime() + SAME_SECOND_MS) } }] },
-      { $set: { state: change.state, source: change.source, evidence: change.evidence, changedAt: change.at, basedOn: change._id, updatedAt: change.recordedAt } },
-    );
-    if (change.state === 'opted_out') await this.countOptOut(change);
-  }
-
-  /** Repeated opt-outs within the window block the contact for `block.days` (a spam-like pattern). */
-  private async countOptOut(change: ConsentChange): Promise<void> {
-    const { autoAfterOptOuts, autoWindowDays, days } = this.config.block;
-    const since = new Date(change.recordedAt.getTime() - autoWindowDays * DAY_MS);
-    await this.records.updateOne({ _id: change.phone }, { $push: { optOuts: change.at } });
-    const record = await this.records.findById(change.phone).lean<ConsentRecord>();
-    if (!record || autoAfterOptOuts === 0) return;
-    const recent = record.optOuts.filter((at) => at >= since);
-    await this.records.updateOne({ _id: change.phone }, { $set: { optOuts: recent } });
-    if (recent.length >= autoAfterOptOuts && !isActive(record.block, change.recordedAt)) {
-      await this.setBlock(change.phone, { until: new Date(change.recordedAt.getTime() + days * DAY_MS), reason: `${recent.length} opt-outs within ${autoWindowDays} days`, kind: 'automatic' });
+  /**
+   * Moves the contact's state to the change, unless a more recent change already set it, and
+   * counts an opt-out towards the automatic block: one read and one write of the contact's
+   * document, and the document afterwards. Only a change at least as recent as the one the state
+   * is based on moves it; provider timestamps have one-second resolution, so within the same
+   * second the later-recorded change wins. On MongoDB the write is conditional on that (atomic);
+   * FerretDB v1 isolates no conditional update, so there the read decides, as it did before.
+   */
+  private async apply(change: ConsentChange): Promise<ConsentRecord> {
+    const current = await this.records.findById(change.phone).lean<ConsentRecord>();
+    const moves = !current?.changedAt || current.changedAt.getTime() <= change.at.getTime() + SAME_SECOND_MS;
+    const next: ConsentRecord = {
+      _id: change.phone, state: 'unknown', optOuts: [], ...current, updatedAt: change.recordedAt,
+      ...(moves ? { state: change.state, source: change.source, evidence: change.evidence, changedAt: change.at, basedOn: change._id } : {}),
+    };
+    let blocked: ConsentBlock | null = null;
+    if (change.state === 'opted_out') {
+      // Repeated opt-outs within the window block the contact for `block.days` (a spam-like pattern).
+      const { autoAfterOptOuts, autoWindowDays, days } = this.config.block;
+      const since = change.recordedAt.getTime() - autoWindowDays * DAY_MS;
+      next.optOuts = [...next.optOuts, change.at].filter((at) => at.getTime() >= since);
+      if (autoAfterOptOuts > 0 && next.optOuts.length >= autoAfterOptOuts && !isActive(next.block, change.recordedAt)) {
+        blocked = { until: new Date(change.recordedAt.getTime() + days * DAY_MS), reason: `${next.optOuts.length} opt-outs within ${autoWindowDays} days`, kind: 'automatic' };
+        next.block = blocked;
+      }
     }
+    // The version key is mongoose's own: written back, it could only go stale.
+    const { _id, __v: _version, ...fields } = next as ConsentRecord & { __v?: number };
+    const stateFields = ['state', 'source', 'evidence', 'changedAt', 'basedOn'] as const;
+    const unconditional = Object.fromEntries(Object.entries(fields).filter(([key]) => !(stateFields as readonly string[]).includes(key)));
+    if (this.mongo.ferretDb || !moves) {
+      await this.records.updateOne({ _id }, { $set: moves ? fields : unconditional }, { upsert: true });
+    } else {
+      const newerExists = await this.records.updateOne(
+        { _id, $or: [{ changedAt: { $exists: false } }, { changedAt: { $lte: new Date(change.at.getTime() + SAME_SECOND_MS) } }] },
+        { $set: fields }, { upsert: true },
+      ).then(() => false, (error: unknown) => { if (isDuplicateKey(error)) return true; throw error; });
+      // A newer change landed between the read and the write: keep its state, count this opt-out.
+      if (newerExists) await this.records.updateOne({ _id }, { $set: unconditional });
+    }
+    if (blocked) this.announceBlock(change.phone, blocked);
+    return next;
   }
 
   async get(phone: string): Promise<ConsentView> {
@@ -149,6 +165,10 @@ export class ConsentLedger {
 
   private async setBlock(phone: string, block: ConsentBlock): Promise<void> {
     await this.records.updateOne({ _id: phone }, { $set: { block, updatedAt: new Date() }, $setOnInsert: { state: 'unknown', optOuts: [] } }, { upsert: true });
+    this.announceBlock(phone, block);
+  }
+
+  private announceBlock(phone: string, block: ConsentBlock): void {
     this.realtime.publish('consent', 'consent.blocked', { phone, until: block.until.toISOString(), reason: block.reason, kind: block.kind });
   }
 

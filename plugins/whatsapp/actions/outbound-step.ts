@@ -5,19 +5,23 @@
 import { inject, injectable, StepError, type RunContext } from '../../../core/index.js';
 import { STEP_ERROR_CODES } from '../graph/provider-errors.js';
 import type { Message } from '../models/message.js';
-import { Messenger, type OutboundRequest } from '../services/messenger.js';
+import { Messenger, type OutboundRequest, type RecipientContact } from '../services/messenger.js';
 import type { SendOutput } from '../schemas.js';
 
 @injectable()
 export class OutboundStep {
   constructor(@inject(Messenger) private readonly messenger: Messenger) {}
 
-  async run(request: OutboundRequest, ctx: RunContext): Promise<SendOutput> {
+  /** `contact`: the recipient's contact when the caller knows it (see StoreOptions.contact). */
+  async run(request: OutboundRequest, ctx: RunContext, contact?: RecipientContact | null): Promise<SendOutput> {
     if (ctx.simulate) return { messageId: 'simulated', status: 'simulated' };
-    let { message } = await this.messenger.store(request, { idempotencyKey: ctx.idempotencyKey, origin: 'workflow' });
-    // A refused send may be tried again (Meta did not take it); `unknown` and later states never are.
-    if (message.status === 'failed' && message.error?.retryable) message = await this.messenger.requeue(message._id) ?? message;
-    if (message.status === 'queued') message = await this.messenger.dispatch(message._id, ctx.signal);
+    const stored = await this.messenger.storeAndSend(request, { idempotencyKey: ctx.idempotencyKey, origin: 'workflow', contact }, ctx.signal);
+    let { message } = stored;
+    if (!stored.created) {
+      // A refused send may be tried again (Meta did not take it); `unknown` and later states never are.
+      if (message.status === 'failed' && message.error?.retryable) message = await this.messenger.requeue(message._id) ?? message;
+      if (message.status === 'queued') message = await this.messenger.dispatch(message._id, ctx.signal);
+    }
     if (message.status === 'failed' && message.attempts > 0 && message.error) {
       const error = message.error;
       throw new StepError(STEP_ERROR_CODES[error.category], `${error.reason}${error.code ? ` (Graph API error ${error.code})` : ''}`, error.retryable, { messageId: String(message._id), error });

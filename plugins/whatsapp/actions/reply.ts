@@ -9,11 +9,12 @@ export class ReplyAction implements Action<ReplyInput, SendOutput> {
   constructor(@inject(OutboundStep) private readonly step: OutboundStep, @inject(MessageKeys) private readonly keys: MessageKeys) {}
 
   async execute(input: ReplyInput, ctx: RunContext): Promise<ActionResult<SendOutput>> {
-    const found = await this.keys.byProviderId(input.messageId);
-    const inbound = found?.direction === 'inbound' ? found : null;
+    const inbound = await this.keys.inbound(input.messageId);
     const to = inbound?.phone ?? inbound?.userId;
     if (!inbound || !to) throw new StepError('WHATSAPP_REPLY_TARGET_UNKNOWN', `No inbound message ${input.messageId} to reply to`, false);
     const { messageId, ...content } = input;
-    return { output: await this.step.run({ ...content, to, from: inbound.phoneNumberId, replyTo: messageId }, ctx) };
+    // The contact is the one who wrote: the send need not look it up again.
+    const contact = inbound.contactId ? { _id: inbound.contactId, waId: inbound.phone, userId: inbound.userId } : null;
+    return { output: await this.step.run({ ...content, to, from: inbound.phoneNumberId, replyTo: messageId }, ctx, contact) };
   }
 }

@@ -4,10 +4,14 @@ import { defineModel } from '../../../core/index.js';
 /**
  * A WhatsApp user. `_id` is `wa:<wa_id>` when the phone-based id was known at first contact,
  * otherwise `bsuid:<business-scoped user id>`: from 2026 a username user may arrive without a
- * phone number (reference §1.8), so both ids are looked up.
+ * phone number (reference §1.8), so both ids are looked up. The id a contact has besides its
+ * `_id` is an alias: a document of its own, `{_id: <that id>, aliasOf: <contact _id>}`, so
+ * that either id finds the contact by `_id` (see ContactDirectory).
  */
 export interface Contact {
   _id: string;
+  /** Set on an alias document only: the `_id` of the contact this id belongs to. */
+  aliasOf?: string;
   waId?: string;
   userId?: string;
   profileName?: string;
@@ -21,6 +25,7 @@ export interface Contact {
 
 const schema = new Schema<Contact>({
   _id: { type: String, required: true },
+  aliasOf: String,
   waId: String,
   userId: String,
   profileName: String,

@@ -1,7 +1,7 @@
 import { inject, injectable, type Policy, type PolicyCheck, type Verdict } from '../../../core/index.js';
 import { Senders } from '../graph/senders.js';
 import { MessageKeys } from '../services/message-keys.js';
-import { ContactDirectory } from '../services/contact-directory.js';
+import { ContactDirectory, windowSince } from '../services/contact-directory.js';
 
 /** The step inputs the window policy understands: a send (`to`, `from`) or a reply (`messageId`). */
 interface GuardedInput { to?: string; from?: string; template?: unknown; messageId?: string }
@@ -25,7 +25,10 @@ export class WindowPolicy implements Policy {
     let contactKey = input.to;
     let sender = input.from;
     if (input.messageId) {
-      const inbound = await this.keys.byProviderId(input.messageId);
+      const inbound = await this.keys.inbound(input.messageId);
+      // The message answered opened the window itself: while it is under 24 hours old the window
+      // is open whatever the contact says (its last inbound time is at least this message's).
+      if (inbound && windowSince(new Date(inbound.createdAt)).open) return { decision: 'allow' };
       contactKey = inbound?.phone ?? inbound?.userId;
       sender = inbound?.phoneNumberId;
     }

@@ -45,7 +45,9 @@ export class WebhookRoutes implements RouteController {
       },
       {
         method: 'post', path: '/webhooks/whatsapp', summary: 'Signed WhatsApp updates: messages, statuses, preferences, template status', tags: ['WhatsApp'],
-        permission: 'public', rawBody: true, bodyLimit: '3mb',
+        // Accepted deliveries are stored as webhook updates and their effects audited where they happen
+        // (a consent change, a send); refused ones (bad signature, not an envelope) go to the audit log.
+        permission: 'public', rawBody: true, bodyLimit: '3mb', audit: 'refused',
         // Meta's envelope grows new fields over time: unknown fields are tolerated, not refused.
         body: { type: 'object', required: ['entry'], properties: { object: { type: 'string' }, entry: { type: 'array', maxItems: 1000 } } },
         responses: {

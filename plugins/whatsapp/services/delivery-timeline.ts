@@ -4,7 +4,7 @@
  * webhooks leave the same result whatever order they arrive in.
  */
 import { Types, type Model } from 'mongoose';
-import { inject, injectable, Realtime } from '../../../core/index.js';
+import { inject, injectable, MongoConnection, Realtime, RedisConnection } from '../../../core/index.js';
 import type { ProviderError } from '../graph/provider-errors.js';
 import { MessageModel, STATUS_RANK, type Message, type ProviderStatus, type TimelineEntry } from '../models/message.js';
 import { toMessageView } from '../views.js';
@@ -21,6 +21,9 @@ export interface ProviderStatusUpdate {
   conversation?: Record<string, unknown>;
 }
 
+/** How long a status may hold its message's lock, and how long another waits for it. */
+const STATUS_LOCK_MS = 10_000;
+
 const AT_FIELD: Record<ProviderStatus, 'sentAt' | 'deliveredAt' | 'readAt' | 'failedAt' | undefined> = {
   sent: 'sentAt', delivered: 'deliveredAt', read: 'readAt', failed: 'failedAt', played: undefined,
 };
@@ -31,10 +34,25 @@ export class DeliveryTimeline {
     @inject(MessageModel.token) private readonly messages: Model<Message>,
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(MessageKeys) private readonly keys: MessageKeys,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
   ) {}
 
   /** Returns the message after the update and whether its current status changed; null when the message is not ours. */
   async apply(update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
+    if (!this.mongo.ferretDb) return this.applyNow(update);
+    // On FerretDB the write goes by `_id` alone (the conditional form scans, and is not isolated
+    // from a concurrent write there anyway; see MongoConnection.updateOneById): one process at a
+    // time applies a status of a given message, in this process and across processes.
+    const lock = await this.redis.lock(`whatsapp.status:${update.providerMessageId}`, STATUS_LOCK_MS, STATUS_LOCK_MS);
+    try {
+      return await this.applyNow(update);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+
+  private async applyNow(update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
     // Our id echoed in biz_opaque_callback_data finds the message even when its send answer was lost.
     let message = update.callbackData && Types.ObjectId.isValid(update.callbackData)
       ? await this.messages.findById(update.callbackData).lean<Message>()
@@ -52,7 +70,8 @@ export class DeliveryTimeline {
     const rank = STATUS_RANK[update.status] as number;
     let after: Message | null = null;
     let applied = false;
-    // One write per status: read, decide, write only if the message is still as read (else read again).
+    // One write per status: read, decide, write only if the message is still as read (else read
+    // again; on FerretDB the lock in `apply` keeps it as read).
     for (let attempt = 0; attempt < 10 && !after; attempt++) {
       const current = attempt === 0 ? message : await this.messages.findById(message._id).lean<Message>();
       if (!current) return null;
@@ -64,11 +83,16 @@ export class DeliveryTimeline {
       if (update.status === 'failed' && update.errors?.[0]) set.error = update.errors[0];
       const at = current[atField as keyof Message] as Date | undefined;
       if (atField && !known && (!at || new Date(at) > update.at)) set[atField] = update.at;
-      after = await this.messages.findOneAndUpdate(
-        { _id: current._id, statusRank: current.statusRank, status: current.status, updatedAt: current.updatedAt },
-        { $set: set, ...(known ? {} : { $push: { timeline: entry } }) },
-        { returnDocument: 'after', lean: true },
-      ) as Message | null;
+      const write = { $set: set, ...(known ? {} : { $push: { timeline: entry } }) };
+      if (this.mongo.ferretDb) {
+        await this.messages.updateOne({ _id: current._id }, write);
+        after = { ...current, ...set, timeline: known ? current.timeline : [...(current.timeline ?? []), entry] } as Message;
+      } else {
+        after = await this.messages.findOneAndUpdate(
+          { _id: current._id, statusRank: current.statusRank, status: current.status, updatedAt: current.updatedAt },
+          write, { returnDocument: 'after', lean: true },
+        ) as Message | null;
+      }
       applied = advances;
     }
     if (!after) return null;

@@ -4,7 +4,6 @@
  * preferences — and handed to the workflow engine. Updates left unprocessed by a crash or an
  * engine outage are picked up again by `sweep`.
  */
-import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
 import { inject, injectable, LoggerToken, MongoConnection, Realtime, RedisConnection, WorkflowEventsToken, type WorkflowEvents } from '../../../core/index.js';
@@ -29,6 +28,14 @@ const DUPLICATE_KEY = 11000;
 const PROVIDER_STATUSES = new Set(['sent', 'delivered', 'read', 'played', 'failed']);
 /** How long one process may hold an update it is processing before another may take it (it died). */
 const PROCESSING_CLAIM_MS = 30_000;
+/**
+ * How long after storing an update this process trusts its own copy instead of reading it back.
+ * Whoever processes an update keeps its claim until the claim expires, and nobody can claim it
+ * before it is stored: so while the update is younger than one claim, anyone who processed it
+ * still holds the claim and this process cannot take it. The margin covers the moments between
+ * the insert and the clock read, and clock rates.
+ */
+const OWN_COPY_MS = PROCESSING_CLAIM_MS - 5_000;
 
 @injectable()
 export class InboundProcessor {
@@ -37,6 +44,8 @@ export class InboundProcessor {
   private idleWaiters: Array<() => void> = [];
   /** Statuses of one message run one after another here; other processes are handled by the timeline's optimistic writes. */
   private readonly perMessage = new Map<string, Promise<void>>();
+  /** Updates this process stored and queued, until it starts processing them (see OWN_COPY_MS). */
+  private readonly ownCopies = new Map<string, { update: WebhookUpdate; storedAt: number }>();
 
   constructor(
     @inject(WebhookUpdateModel.token) private readonly updates: Model<WebhookUpdate>,
@@ -66,16 +75,19 @@ export class InboundProcessor {
       _id: u.key, kind: u.kind, field: u.field, wabaId: u.wabaId, phoneNumberId: u.phoneNumberId, payload: u.payload,
       state: u.kind === 'other' || u.kind === 'error' ? 'processed' : 'stored', attempts: 0, receivedAt,
     }));
+    let failed = new Set<number>();
     try {
-      await (this.updates.collection as unknown as Collection<WebhookUpdate>).insertMany(docs, { ordered: false });
-      return { stored: docs.filter((d) => d.state === 'stored').map((d) => d._id), duplicates: split.length - docs.length };
+      await this.mongo.intakeCollection<WebhookUpdate>(this.updates).insertMany(docs, { ordered: false });
     } catch (error) {
       const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> | { code?: number; index: number } }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (list.length === 0 || list.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-      const failed = new Set(list.map((e) => e.index));
-      return { stored: docs.filter((d, i) => !failed.has(i) && d.state === 'stored').map((d) => d._id), duplicates: split.length - docs.length + failed.size };
+      failed = new Set(list.map((e) => e.index));
     }
+    const stored = docs.filter((d, i) => !failed.has(i) && d.state === 'stored');
+    const storedAt = Date.now();
+    for (const update of stored) this.ownCopies.set(update._id, { update, storedAt });
+    return { stored: stored.map((d) => d._id), duplicates: split.length - docs.length + failed.size };
   }
 
   /** Processes the given updates in the background, a few at a time. */
@@ -93,6 +105,7 @@ export class InboundProcessor {
   /** Stops taking queued work and waits for the updates in progress; the rest stay stored for the next sweep. */
   async drain(): Promise<void> {
     this.queue.length = 0;
+    this.ownCopies.clear();
     await this.idle();
   }
 
@@ -117,27 +130,38 @@ export class InboundProcessor {
   }
 
   private async processKey(key: string): Promise<void> {
+    const own = this.ownCopies.get(key);
+    this.ownCopies.delete(key);
     // Another process's sweep may have queued the same update (it was still waiting here when it
-    // turned 5 s old): one process at a time works on it, the other skips it.
+    // turned 5 s old, or that process was just starting): one process at a time works on it.
     const claim = await this.redis.tryLock(`whatsapp.update:${key}`, PROCESSING_CLAIM_MS).catch(() => null);
     if (!claim) return;
-    try {
-      await this.processClaimed(key);
-    } finally {
-      await claim.release().catch(() => undefined);
-    }
+    // Kept after success until it expires: a sweep that read the update as stored a moment before
+    // it was marked processed finds it taken, and the own copy stays trustworthy (OWN_COPY_MS).
+    const processed = await this.processClaimed(key, own && Date.now() - own.storedAt < OWN_COPY_MS ? own.update : undefined);
+    if (!processed) await claim.release().catch(() => undefined);
   }
 
-  private async processClaimed(key: string): Promise<void> {
-    const update = await this.mongo.findOneById(this.updates, { _id: key, state: 'stored' }).catch(() => null);
-    if (!update) return;
+  /** Returns whether the update is processed (by this call or before it). */
+  private async processClaimed(key: string, own?: WebhookUpdate): Promise<boolean> {
+    let update = own;
+    if (!update) {
+      try {
+        update = await this.mongo.findOneById(this.updates, { _id: key, state: 'stored' }) ?? undefined;
+      } catch {
+        return false; // the store is down: the next sweep tries again
+      }
+      if (!update) return true;
+    }
     try {
       await this.process(update);
       // updateOne, not findOneAndUpdate: on FerretDB v1 findAndModify scans the (large) collection.
       await this.updates.updateOne({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } });
+      return true;
     } catch (error) {
       this.logger.error('whatsapp webhook update failed', { key, error: (error as Error).message });
       await this.updates.updateOne({ _id: key }, { $set: { lastError: (error as Error).message }, $inc: { attempts: 1 } }).catch(() => undefined);
+      return false;
     }
   }
 
@@ -189,10 +213,16 @@ export class InboundProcessor {
         this.realtime.publish('messages', 'message.received', toMessageView(stored));
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-        // Processed before (a retry after a crash): the message exists.
-        stored = await this.keys.byProviderId(providerMessageId) ?? await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+        // Processed before (a retry after a crash): the message exists. Its wamid key may not, when the
+        // crash came between the two writes, and replies find the message they answer by that key.
+        stored = await this.keys.byProviderId(providerMessageId);
+        if (!stored) {
+          stored = await this.messages.findOne({ idempotencyKey: `in:${providerMessageId}` }).lean<Message>() as Message;
+          await this.keys.remember(`wamid:${providerMessageId}`, String(stored._id));
+        }
       }
     }
+    this.keys.noteInbound(stored);
     this.facts.received({ providerMessageId, phoneNumberId, type: parsed.type }, at);
     const answered = parsed.context?.messageId ? await this.keys.byProviderId(parsed.context.messageId) : null;
     if (answered?.direction === 'outbound') this.facts.replied(providerMessageId, answered, at);

@@ -5,13 +5,14 @@
  * answer never came is `unknown`, not resent: the status webhooks (which echo our id in
  * `biz_opaque_callback_data`) settle it.
  */
-import { Types, type Model } from 'mongoose';
+import { Types, type Model, type UpdateQuery } from 'mongoose';
 import { HttpError, inject, injectable, MongoConnection, Realtime } from '../../../core/index.js';
 import type { OutboundPayload } from '../graph/graph-client.js';
 import { Senders } from '../graph/senders.js';
-import { ContactModel, type Contact } from '../models/contact.js';
-import { MessageModel, STATUS_RANK, type Message, type MessageStatus, type TemplateContent } from '../models/message.js';
+import type { Contact } from '../models/contact.js';
+import { MessageModel, STATUS_RANK, type Message, type MessageStatus, type TemplateContent, type TimelineEntry } from '../models/message.js';
 import { toMessageView } from '../views.js';
+import { ContactDirectory } from './contact-directory.js';
 import { MarketingPreferences } from './marketing-preferences.js';
 import { MessageFacts } from './message-facts.js';
 import { MessageKeys } from './message-keys.js';
@@ -40,7 +41,15 @@ export interface StoreOptions {
   scheduledFor?: Date;
   createdBy?: string;
   policyDecisions?: Message['policyDecisions'];
+  /**
+   * The recipient's contact when the caller knows it (a reply knows who wrote), sparing its
+   * read; null when the caller knows there is none.
+   */
+  contact?: RecipientContact | null;
 }
+
+/** What a message records of its recipient's contact. */
+export type RecipientContact = Pick<Contact, '_id' | 'waId' | 'userId'>;
 
 const DUPLICATE_KEY = 11000;
 const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
@@ -50,7 +59,7 @@ export const CLAIMABLE: MessageStatus[] = ['queued', 'scheduled'];
 export class Messenger {
   constructor(
     @inject(MessageModel.token) private readonly messages: Model<Message>,
-    @inject(ContactModel.token) private readonly contacts: Model<Contact>,
+    @inject(ContactDirectory) private readonly directory: ContactDirectory,
     @inject(Senders) private readonly senders: Senders,
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(MarketingPreferences) private readonly preferences: MarketingPreferences,
@@ -62,13 +71,32 @@ export class Messenger {
 
   /** Stores the message under its key; returns the earlier one when the key was used before. */
   async store(request: OutboundRequest, options: StoreOptions): Promise<{ message: Message; created: boolean }> {
-    const existing = await this.keys.byIdempotencyKey(options.idempotencyKey);
-    if (existing) return { message: existing, created: false };
+    const stored = await this.insert(request, options, false);
+    if (stored.created) await this.keys.remember(`key:${options.idempotencyKey}`, String(stored.message._id));
+    return stored;
+  }
+
+  /**
+   * Stores the message already claimed for sending and sends it: what `store` then `dispatch`
+   * do, without the claim's read and write (nobody else can hold a message this call just
+   * created). A key used before sends nothing and returns the earlier message as it stands.
+   */
+  async storeAndSend(request: OutboundRequest, options: Omit<StoreOptions, 'status' | 'scheduledFor'>, signal?: AbortSignal): Promise<{ message: Message; created: boolean }> {
+    const stored = await this.insert(request, options, true);
+    if (!stored.created) return stored;
+    return { message: await this.sendClaimed(stored.message, { signal, unkeyed: true }), created: true };
+  }
+
+  /**
+   * Inserts the message. The unique index on the idempotency key refuses a second copy, so a new
+   * key costs no lookup first; a used one costs the refused insert and the lookup.
+   */
+  private async insert(request: OutboundRequest, options: StoreOptions, claimed: boolean): Promise<{ message: Message; created: boolean }> {
     const sender = this.senders.resolve(request.from);
     const isUserId = BSUID.test(request.to);
     const phone = isUserId ? undefined : request.to.replace(/\D/g, '');
-    const contact = await this.contacts.findById(isUserId ? `bsuid:${request.to}` : `wa:${phone}`).lean<Contact>();
-    const status = options.status ?? 'queued';
+    const contact = options.contact !== undefined ? options.contact : await this.directory.find(request.to);
+    const status = claimed ? 'sending' : options.status ?? 'queued';
     const now = new Date();
     const doc: Omit<Message, '_id'> & { _id?: Types.ObjectId } = {
       ...(options.id ? { _id: options.id } : {}),
@@ -78,22 +106,23 @@ export class Messenger {
       text: request.text, template: request.template,
       interactive: request.buttons ? { buttons: request.buttons } : undefined,
       context: request.replyTo ? { messageId: request.replyTo } : undefined,
-      status, statusRank: STATUS_RANK[status] ?? 0, timeline: [{ status, at: now, source: 'flowgate' }],
-      attempts: 0, policyDecisions: options.policyDecisions ?? [], origin: options.origin, campaignId: options.campaignId,
+      status, statusRank: STATUS_RANK[status] ?? 0,
+      // Claimed at once: the timeline still shows it queued, then taken for sending.
+      timeline: claimed ? [{ status: 'queued', at: now, source: 'flowgate' }, { status, at: now, source: 'flowgate' }] : [{ status, at: now, source: 'flowgate' }],
+      attempts: claimed ? 1 : 0, policyDecisions: options.policyDecisions ?? [], origin: options.origin, campaignId: options.campaignId,
       scheduledFor: options.scheduledFor, createdBy: options.createdBy, createdAt: now, updatedAt: now,
       ...(request.previewUrl !== undefined ? { content: { previewUrl: request.previewUrl } } : {}),
     };
     try {
-      const created = await this.messages.create(doc);
-      const message = created.toObject() as Message;
-      await this.keys.remember(`key:${options.idempotencyKey}`, String(message._id));
+      const message = (await this.messages.create(doc)).toObject() as Message;
       this.realtime.publish('messages', 'message.created', toMessageView(message));
       return { message, created: true };
     } catch (error) {
       if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-      const raced = await this.messages.findOne({ idempotencyKey: options.idempotencyKey }).lean<Message>();
-      if (!raced) throw error;
-      return { message: raced, created: false };
+      // Its key entry is missing only while its first sender is still at work (or died there).
+      const earlier = await this.keys.byIdempotencyKey(options.idempotencyKey) ?? await this.messages.findOne({ idempotencyKey: options.idempotencyKey }).lean<Message>();
+      if (!earlier) throw error;
+      return { message: earlier, created: false };
     }
   }
 
@@ -118,25 +147,37 @@ export class Messenger {
       if (!current) throw new Error(`message ${String(id)} vanished`);
       return current;
     }
+    return this.sendClaimed(claimed, { signal });
+  }
+
+  /**
+   * Calls the Graph API for a message this caller claimed and records the answer. `unkeyed`: the
+   * message's `key:` entry is not written yet (storeAndSend); it goes with the wamid's, in one write.
+   */
+  private async sendClaimed(claimed: Message, options: { signal?: AbortSignal; unkeyed?: boolean } = {}): Promise<Message> {
     const sender = this.senders.resolve(claimed.phoneNumberId);
     const recipient = claimed.phone ? { to: `+${claimed.phone}` } : { recipient: claimed.userId };
-    const result = await sender.client.send(buildPayload(claimed), { ...recipient, replyTo: claimed.context?.messageId, callbackData: String(claimed._id), signal });
+    const result = await sender.client.send(buildPayload(claimed), { ...recipient, replyTo: claimed.context?.messageId, callbackData: String(claimed._id), signal: options.signal });
     const at = new Date();
+    const keys = options.unkeyed ? [`key:${claimed.idempotencyKey}`] : [];
+    let after: Message;
     if (result.ok) {
-      await this.keys.remember(`wamid:${result.value.providerMessageId}`, String(claimed._id));
-      await this.messages.findOneAndUpdate({ _id: claimed._id }, {
-        $set: { providerMessageId: result.value.providerMessageId, updatedAt: at },
-        $unset: { error: 1 },
-        $push: { timeline: { status: 'accepted', at, source: 'api', ...(result.value.messageStatus ? { pricing: { message_status: result.value.messageStatus } } : {}) } },
+      await this.keys.rememberAll([...keys, `wamid:${result.value.providerMessageId}`], String(claimed._id));
+      const accepted = STATUS_RANK.accepted as number;
+      after = await this.settle(claimed._id, (m) => m.statusRank < accepted, { statusRank: { $lt: accepted } }, {
+        set: { providerMessageId: result.value.providerMessageId, updatedAt: at },
+        unset: ['error'],
+        push: { status: 'accepted', at, source: 'api', ...(result.value.messageStatus ? { pricing: { message_status: result.value.messageStatus } } : {}) },
+        // A fast status webhook may already have moved it past `accepted`.
+        ifStill: { status: 'accepted', statusRank: accepted },
       });
-      // A fast status webhook may already have moved it past `accepted`.
-      await this.mongo.updateOneById(this.messages, { _id: claimed._id, statusRank: { $lt: STATUS_RANK.accepted } }, { $set: { status: 'accepted', statusRank: STATUS_RANK.accepted } });
       this.facts.outbound('sent', claimed, at);
     } else {
+      await this.keys.rememberAll(keys, String(claimed._id));
       const status = result.outcome === 'unknown' ? 'unknown' : 'failed';
-      await this.mongo.updateOneById(this.messages, { _id: claimed._id, status: 'sending' }, {
-        $set: { status, statusRank: STATUS_RANK[status], error: result.error, updatedAt: at, ...(status === 'failed' ? { failedAt: at } : {}) },
-        $push: { timeline: { status, at, source: 'api', errors: [result.error] } },
+      after = await this.settle(claimed._id, (m) => m.status === 'sending', { status: 'sending' }, {
+        ifStill: { status, statusRank: STATUS_RANK[status], error: result.error, updatedAt: at, ...(status === 'failed' ? { failedAt: at } : {}) },
+        pushIfStill: { status, at, source: 'api', errors: [result.error] },
       });
       await this.feedback.refused({ phoneNumberId: claimed.phoneNumberId, recipient: claimed.phone ?? claimed.userId, error: result.error, at });
       if (status === 'failed') this.facts.outbound('failed', claimed, at, { errorCode: String(result.error.code) });
@@ -144,8 +185,46 @@ export class Messenger {
         await this.preferences.record({ contactId: claimed.contactId, ...(claimed.phone ? { waId: claimed.phone } : {}), phoneNumberId: claimed.phoneNumberId, value: 'stop', at, source: 'send_error_131050', messageId: String(claimed._id) });
       }
     }
-    const after = await this.messages.findById(claimed._id).lean<Message>() as Message;
     this.realtime.publish('messages', result.ok ? 'message.sent' : 'message.failed', toMessageView(after));
+    return after;
+  }
+
+  /**
+   * One write recording a send's answer, returning the message after it: `set`, `unset` and
+   * `push` always; `ifStill` and `pushIfStill` only while the message matches `still` (the same
+   * condition as `stillFilter`). On MongoDB that is a conditional findOneAndUpdate (and a plain
+   * one when the condition failed); on FerretDB a read and an updateOne, both by `_id`, the form
+   * it serves from its index (see MongoConnection.updateOneById), with the result built here.
+   */
+  private async settle(
+    id: Types.ObjectId, still: (message: Message) => boolean, stillFilter: Record<string, unknown>,
+    change: { set?: Record<string, unknown>; unset?: string[]; push?: TimelineEntry; ifStill?: Record<string, unknown>; pushIfStill?: TimelineEntry },
+  ): Promise<Message> {
+    const update = (matches: boolean): UpdateQuery<Message> => {
+      const set = { ...change.set, ...(matches ? change.ifStill : {}) };
+      const pushed = [change.push, matches ? change.pushIfStill : undefined].filter((e): e is TimelineEntry => e !== undefined);
+      return {
+        ...(Object.keys(set).length ? { $set: set } : {}),
+        ...(change.unset?.length ? { $unset: Object.fromEntries(change.unset.map((field) => [field, 1])) } : {}),
+        ...(pushed.length ? { $push: { timeline: pushed.length === 1 ? pushed[0] : { $each: pushed } } } : {}),
+      };
+    };
+    const unconditional = update(false);
+    const changesAnyway = Object.keys(unconditional).length > 0;
+    if (!this.mongo.ferretDb) {
+      const options = { returnDocument: 'after' as const, lean: true };
+      const after = await this.messages.findOneAndUpdate({ _id: id, ...stillFilter }, update(true), options) as Message | null
+        ?? (changesAnyway ? await this.messages.findOneAndUpdate({ _id: id }, unconditional, options) : await this.messages.findById(id).lean()) as Message | null;
+      if (!after) throw new Error(`message ${String(id)} vanished`);
+      return after;
+    }
+    const current = await this.messages.findById(id).lean<Message>();
+    if (!current) throw new Error(`message ${String(id)} vanished`);
+    const matches = still(current);
+    if (matches || changesAnyway) await this.messages.updateOne({ _id: id }, update(matches));
+    const after: Message = { ...current, ...change.set, ...(matches ? change.ifStill : {}) };
+    for (const field of change.unset ?? []) delete (after as unknown as Record<string, unknown>)[field];
+    after.timeline = [...(current.timeline ?? []), ...[change.push, matches ? change.pushIfStill : undefined].filter((e): e is TimelineEntry => e !== undefined)];
     return after;
   }
 

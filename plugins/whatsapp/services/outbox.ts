@@ -42,9 +42,8 @@ export class Outbox {
       if (created) await this.scheduleStored(message._id, verdict.until);
       return { kind: 'deferred', message, decision: decisions.filter((d) => d.decision === 'defer').sort((a, b) => Number(b.until) - Number(a.until))[0] as PolicyDecision };
     }
-    const { message, created } = await this.messenger.store(request, { ...options, status: 'queued', policyDecisions: decisions });
-    if (!created) return { kind: 'existing', message };
-    return { kind: 'dispatched', message: await this.messenger.dispatch(message._id) };
+    const { message, created } = await this.messenger.storeAndSend(request, { ...options, policyDecisions: decisions });
+    return created ? { kind: 'dispatched', message } : { kind: 'existing', message };
   }
 
   /** Stores a message to be sent at `at`; the policies run then, not now. */

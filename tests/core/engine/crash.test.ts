@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { RedisConnection } from '../../../core/index.js';
 import { eventually, startTestServer, STATIC_AUTH_PLUGIN, uniqueDatabaseUri, type TestServer } from '../../helpers/test-host.js';
 import { startServerProcess, type ServerProcess } from '../../helpers/server-process.js';
 import { effectCount, ENGINE_PLUGINS, manualWorkflow, type ExecutionView } from './helpers.js';
@@ -9,43 +10,63 @@ describe('core/engine: a process killed mid-step', function () {
   this.timeout(90_000);
   let victim: ServerProcess | undefined;
   let survivor: TestServer | undefined;
-  after(async () => {
+  afterEach(async () => {
     await victim?.kill();
     await survivor?.stop();
+    victim = undefined;
+    survivor = undefined;
   });
 
-  it('is resumed by another process after its lease expires, with every effect exactly once', async () => {
-    const mongodbUri = uniqueDatabaseUri('crash');
+  /**
+   * Runs `steps` on a separate server process, waits until the step `inflight` has done its
+   * effect but not finished (the worst moment to die), SIGKILLs that process and lets a second
+   * one finish the execution. Returns the finished execution and the view just before the kill.
+   */
+  async function killMidStep(name: string, steps: Array<Record<string, unknown>>): Promise<{ t: TestServer; beforeKill: ExecutionView; finished: ExecutionView }> {
+    const mongodbUri = uniqueDatabaseUri(name);
     victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...ENGINE_PLUGINS] });
-    const workflow = manualWorkflow('crash-test', [
-      { id: 'before', action: 'probe.record@1', input: { value: 'before' } },
-      { id: 'inflight', action: 'probe.slow@1', input: { ms: 8_000, value: 'inflight' } },
-      { id: 'after', action: 'probe.record@1', input: { value: 'after' } },
-    ]);
-    const created = await fetch(`${victim.url}/api/workflows`, { method: 'POST', headers: auth, body: JSON.stringify(workflow) });
+    const created = await fetch(`${victim.url}/api/workflows`, { method: 'POST', headers: auth, body: JSON.stringify(manualWorkflow(name, steps)) });
     assert.equal(created.status, 201);
-    const run = await fetch(`${victim.url}/api/workflows/crash-test/run`, { method: 'POST', headers: auth, body: '{}' });
+    const run = await fetch(`${victim.url}/api/workflows/${name}/run`, { method: 'POST', headers: auth, body: '{}' });
     const { eventId } = await run.json() as { eventId: string };
 
-    survivor = await startTestServer({ mongodbUri, plugins: ENGINE_PLUGINS, label: 'crash' });
+    survivor = await startTestServer({ mongodbUri, plugins: ENGINE_PLUGINS, label: name });
     const t = survivor;
-    const execution = await eventually(async () => {
+    const beforeKill = await eventually(async () => {
       const list = await t.request<{ items: Array<{ id: string }> }>('get', `/api/executions?eventId=${eventId}`, { as: 'viewer' });
       const id = list.body.items[0]?.id;
       if (!id) return null;
-      const view = (await t.request<ExecutionView>('get', `/api/executions/${id}`, { as: 'viewer' })).body;
-      // The in-flight step has done its effect but not finished: the worst moment to die.
-      return view.currentStep === 'inflight' && (await effectCount(t, `${id}:inflight`)) === 1 ? view : null;
+      return (await effectCount(t, `${id}:inflight`)) === 1 ? (await t.request<ExecutionView>('get', `/api/executions/${id}`, { as: 'viewer' })).body : null;
     }, 30_000, 20);
     await victim.kill('SIGKILL');
 
     const finished = await eventually(async () => {
-      const view = (await t.request<ExecutionView>('get', `/api/executions/${execution.id}`, { as: 'viewer' })).body;
+      const view = (await t.request<ExecutionView>('get', `/api/executions/${beforeKill.id}`, { as: 'viewer' })).body;
       return view.status === 'succeeded' ? view : null;
     }, 40_000);
+    return { t, beforeKill, finished };
+  }
+
+  it('is resumed by another process after its lease expires, with every effect exactly once', async () => {
+    const { t, finished } = await killMidStep('crash-test', [
+      { id: 'before', action: 'probe.record@1', input: { value: 'before' } },
+      { id: 'inflight', action: 'probe.slow@1', input: { ms: 8_000, value: 'inflight' } },
+      { id: 'after', action: 'probe.record@1', input: { value: 'after' } },
+    ]);
     assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status]), [['before', 'succeeded'], ['inflight', 'succeeded'], ['after', 'succeeded']]);
-    assert.equal(await effectCount(t, `${execution.id}:before`), 1);
-    assert.equal(await effectCount(t, `${execution.id}:inflight`), 1);
-    assert.equal(await effectCount(t, `${execution.id}:after`), 1);
+    assert.equal(await effectCount(t, `${finished.id}:before`), 1);
+    assert.equal(await effectCount(t, `${finished.id}:inflight`), 1);
+    assert.equal(await effectCount(t, `${finished.id}:after`), 1);
+  });
+
+  it('never runs a step that is not idempotent twice: its result is saved before the next step starts', async () => {
+    const { t, beforeKill, finished } = await killMidStep('crash-tally', [
+      { id: 'tally', action: 'probe.tally@1', input: {} },
+      { id: 'inflight', action: 'probe.slow@1', input: { ms: 8_000, value: 'inflight' } },
+    ]);
+    assert.equal(beforeKill.currentStep, 'inflight', 'the execution was saved after the tally, before the slow step');
+    assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status]), [['tally', 'succeeded'], ['inflight', 'succeeded']]);
+    const redis = t.server.get(RedisConnection);
+    assert.equal(await redis.client.get(`${redis.keyPrefix}probe:tally:${finished.id}:tally`), '1', 'the tally ran once');
   });
 });

@@ -101,6 +101,10 @@ describe('audit: the log, its routes, the workflow action and export', () => {
     const first = await action.execute(input, ctx);
     const retried = await action.execute(input, { ...ctx, attempt: 2 });
     assert.equal(retried.output.id, first.output.id);
+    // The repeat took a sequence number it did not use: the sealed chain still verifies.
+    await t.sealAll();
+    const report = await t.verify();
+    assert.equal(report.ok, true, JSON.stringify(report));
     const entry = (await t.request<Entry>(`get`, `/api/audit/logs/${first.output.id}`, { as: 'manager' })).body;
     assert.deepEqual(entry.actor, { kind: 'workflow', id: 'exec-1', workflowId: 'stop-keyword' });
     assert.equal(entry.subject, t.log.pseudonym('phone', PHONE));

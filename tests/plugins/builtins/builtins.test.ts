@@ -107,7 +107,8 @@ describe('built-in plugins flow, http and schedule', () => {
     });
     assert.equal(jobs.length, 1);
     assert.equal(jobs[0]?.repeatInterval, '0 3 * * *');
-    await scheduler.now('schedule.fire', { workflowId: id });
+    // The workflow's fire job, run once now, fires the occurrence due (the last 03:00 in Paris).
+    await scheduler.now('schedule.fire', { workflowId: id, every: '0 3 * * *', timezone: 'Europe/Paris' });
     await eventually(async () => ((await executionsOf(id))[0]?.status === 'succeeded' ? true : null));
     await t.request('post', `/api/workflows/${id}/disable`, { as: 'manager' });
     await eventually(async () => ((await scheduler.list('schedule.fire')).some((j) => (j.data as { workflowId?: string }).workflowId === id && j.repeatInterval) ? null : true));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
 import { MongoConnection } from '../../../core/index.js';
+import { eventIdFor } from '../../../core/engine/workflow-engine.js';
 import { inboundText, userPreference } from '../../doubles/whatsapp-payloads.js';
 import { eventually, nextEvent } from '../../helpers/test-host.js';
 import { startConsent, type ConsentHarness } from './harness.js';
@@ -203,7 +204,18 @@ describe('plugin consent', () => {
       assert.equal(audit.body.items.length, 1);
       assert.equal(audit.body.items[0]?.resource.id, history.body.items.find((c) => c.state === 'opted_out')?.id);
       assert.ok(!JSON.stringify(audit.body).includes(phone), 'the audit holds a pseudonym, not the number');
+      assert.deepEqual(await executionsOf(id), ['stop-keyword:succeeded'], 'the message started the stop workflow alone');
     });
+
+    /** The workflows an inbound message started, with how each ended. */
+    async function executionsOf(providerMessageId: string): Promise<string[]> {
+      const eventId = eventIdFor('whatsapp.message@1', providerMessageId);
+      return eventually(async () => {
+        const list = await h.t.request<{ items: Array<{ workflowId: string; status: string }> }>('get', `/api/executions?eventId=${eventId}`, { as: 'viewer' });
+        assert.equal(list.status, 200, list.text);
+        return list.body.items.every((e) => e.status === 'succeeded') ? list.body.items.map((e) => `${e.workflowId}:${e.status}`).sort() : null;
+      });
+    }
 
     it('START grants consent and confirms; HELP only answers', async () => {
       const phone = newPhone();
@@ -213,17 +225,32 @@ describe('plugin consent', () => {
       await eventually(async () => sentTo(phone).some((s) => /subscribed again/.test(JSON.stringify(s.body))));
 
       const helper = newPhone();
-      assert.equal(await h.deliver(inboundText('HELP', { from: helper }).payload), 200);
+      const help = inboundText('HELP', { from: helper });
+      assert.equal(await h.deliver(help.payload), 200);
       await eventually(async () => sentTo(helper).some((s) => /Reply STOP/.test(JSON.stringify(s.body))));
       assert.equal((await h.t.request<Consent>('get', `/api/consent/${helper}`, { as: 'agent' })).body.state, 'unknown');
+      assert.deepEqual(await executionsOf(help.id), ['help-keyword:succeeded']);
     });
 
     it('a sentence that merely contains "stop" changes nothing and gets no reply', async () => {
       const phone = newPhone();
-      await h.deliver(inboundText("don't stop the deliveries", { from: phone }).payload);
+      const sentence = inboundText("don't stop the deliveries", { from: phone });
+      await h.deliver(sentence.payload);
       await new Promise((r) => setTimeout(r, 500));
       assert.equal((await h.t.request<Consent>('get', `/api/consent/${phone}`, { as: 'agent' })).body.state, 'unknown');
       assert.equal(sentTo(phone).length, 0);
+      assert.deepEqual(await executionsOf(sentence.id), [], 'no keyword workflow started');
+    });
+
+    it('audits refused webhook deliveries (bad signature), not accepted ones: their effects are audited where they happen', async () => {
+      const auditOf = async (status: number) => (await h.t.request<{ items: Array<{ status?: number }> }>('get', `/api/audit/logs?action=${encodeURIComponent('POST /webhooks/whatsapp')}`, { as: 'manager' }))
+        .body.items.filter((e) => e.status === status).length;
+      const before = { accepted: await auditOf(200), refused: await auditOf(401) };
+      assert.equal(await h.deliver(inboundText('hello there', { from: newPhone() }).payload), 200);
+      const forged = await h.t.request('post', '/webhooks/whatsapp', { rawBody: JSON.stringify(inboundText('STOP', { from: newPhone() }).payload), headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } });
+      assert.equal(forged.status, 401);
+      await eventually(async () => (await auditOf(401)) === before.refused + 1);
+      assert.equal(await auditOf(200), before.accepted);
     });
   });
 

@@ -139,6 +139,27 @@ describe('plugin whatsapp: webhook', () => {
       assert.equal(later?.contactId, first?.contactId);
     });
 
+    it('finds a contact by either id once it has both, whichever one a later message carries', async () => {
+      // Created by phone with a user id: a message with only the user id finds it.
+      const both = await h.deliver(inboundText('phone and user id', { from: '16505550201', userId: 'US.20000000000000000201' }).payload);
+      assert.equal(both.status, 200);
+      const byUserId = inboundText('user id only', { userId: 'US.20000000000000000201', withoutPhone: true });
+      await h.deliver(byUserId.payload);
+      assert.equal((await inboundByWamid(byUserId.id))?.contactId, 'wa:16505550201');
+      // Created by user id, then learns the phone: a message with only the phone finds it.
+      await h.deliver(inboundText('user id first', { userId: 'US.20000000000000000202', withoutPhone: true }).payload);
+      await h.deliver(inboundText('now both', { from: '16505550202', userId: 'US.20000000000000000202' }).payload);
+      const byPhone = inboundText('phone only', { from: '16505550202' });
+      await h.deliver(byPhone.payload);
+      assert.equal((await inboundByWamid(byPhone.id))?.contactId, 'bsuid:US.20000000000000000202');
+      const bothAgain = inboundText('both again', { from: '16505550202', userId: 'US.20000000000000000202' });
+      await h.deliver(bothAgain.payload);
+      assert.equal((await inboundByWamid(bothAgain.id))?.contactId, 'bsuid:US.20000000000000000202');
+      const conversation = await h.t.request<{ contact?: { id: string; userId?: string }; window: { open: boolean } }>('get', '/api/conversations/16505550202', { as: 'agent' });
+      assert.equal(conversation.body.contact?.id, 'bsuid:US.20000000000000000202');
+      assert.equal(conversation.body.window.open, true);
+    });
+
     it('treats a redelivered webhook as a no-op', async () => {
       const { payload, id } = inboundText('only once');
       const first = await h.deliver(payload);
