@@ -232,7 +232,7 @@ export class WorkflowEngine implements WorkflowEvents {
     if (matched) Object.assign(record, { dispatched: true, executionCount: matched.length });
     await this.dueIndex.eventReceived(record._id, record.receivedAt);
     try {
-      await this.events.create(record);
+      await this.mongo.insertNew(this.events, record);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
       this.counters.events.inc({ type: event.type, outcome: 'duplicate' });
@@ -267,7 +267,7 @@ export class WorkflowEngine implements WorkflowEvents {
       const execution = this.toRecord(state, claimNow);
       await this.dueIndex.executionDue(execution._id, this.dueTime(execution), execution.deadlineAt);
       try {
-        await this.executions.create(execution);
+        await this.mongo.insertNew(this.executions, execution);
       } catch (error) {
         if (isDuplicateKey(error)) continue;
         throw error;

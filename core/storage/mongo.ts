@@ -11,6 +11,7 @@ import type { ModelDefinition } from '../plugin-api.js';
 import { ConfigToken, LoggerToken } from '../tokens.js';
 import type { FlowgateConfig } from '../config/config-schema.js';
 import { CoreError } from '../errors.js';
+import { InsertBatcher } from './insert-batcher.js';
 
 // sift is CommonJS: under Node's ESM its default export is the module object, whose `default` is the tester.
 const sift = (siftModule as unknown as { default: (query: Record<string, unknown>) => (document: unknown) => boolean }).default;
@@ -38,6 +39,7 @@ export class MongoConnection {
    */
   ferretDb = false;
   private readonly definitions = new Map<string, ModelDefinition<unknown>>();
+  private readonly batcher = new InsertBatcher();
 
   constructor(
     @inject(ConfigToken) private readonly config: FlowgateConfig,
@@ -115,6 +117,25 @@ export class MongoConnection {
     if (!this.ferretDb) return await model.findOne(filter).lean<T>();
     const found = await model.findById(filter._id).lean<T>();
     return found && sift(filter as Record<string, unknown>)(found) ? found : null;
+  }
+
+  /**
+   * Inserts one new document of `model` (cast and validated by mongoose, defaults applied),
+   * sent together with other inserts into the same collection made meanwhile (see
+   * InsertBatcher), and returns it as stored. Rejects with code 11000 for a duplicate key, as
+   * `create` would.
+   */
+  async insertNew<T>(model: Model<T>, doc: Partial<T>): Promise<T> {
+    const hydrated = new model(doc);
+    await hydrated.validate();
+    const stored = hydrated.toObject({ depopulate: true, versionKey: false }) as T;
+    await this.batcher.insert(model.collection as unknown as Collection, stored as Document);
+    return stored;
+  }
+
+  /** Inserts a document as it is into `collection`, batched like `insertNew`. */
+  insertRaw(collection: Collection, doc: Document): Promise<void> {
+    return this.batcher.insert(collection, doc);
   }
 
   /** The collection of `model` on the intake connection, for inserts a waiting caller is answered after. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { inject, injectable, LoggerToken, Realtime, type Logger, type Principal } from '../../core/index.js';
+import { inject, injectable, LoggerToken, MongoConnection, Realtime, type Logger, type Principal } from '../../core/index.js';
 import { sha256 } from './canonical.js';
 import { entryHash } from './chain.js';
 import { AuditConfigToken, type AuditConfig } from './config.js';
@@ -61,6 +61,7 @@ export class AuditLog {
     @inject(AuditConfigToken) private readonly config: AuditConfig,
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(LoggerToken) private readonly logger: Logger,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
   ) {}
 
   /** The actor for whoever a request was authenticated as. */
@@ -99,7 +100,7 @@ export class AuditLog {
           this.logger.warn('audit write was slow after taking its sequence number; taking a fresh one', { seq });
           continue;
         }
-        await this.entries.collection.insertOne(entry as unknown as Record<string, unknown>);
+        await this.mongo.insertRaw(this.entries.collection as never, entry as unknown as Record<string, unknown>);
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
         const existing = await this.entries.findById(id).lean<AuditEntry>();

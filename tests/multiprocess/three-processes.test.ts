@@ -75,8 +75,13 @@ describe('several server processes on one database and Redis', function () {
     return Date.now() - startedAt;
   }
 
-  /** Every phone: one succeeded execution, one consent change, one audit entry, one confirmation at the Graph API. */
-  async function assertExactlyOnce(phones: string[]): Promise<void> {
+  /**
+   * Every phone: one succeeded execution, one consent change, one audit entry, one confirmation at
+   * the Graph API. After a kill, a confirmation whose Graph API call was in flight when its process
+   * died may be missing — never doubled: its outcome is unknown, so it is not sent again (the
+   * documented at-most-once rule for sends), and its message says so.
+   */
+  async function assertExactlyOnce(phones: string[], afterKill = false): Promise<void> {
     const executions = await stopExecutions();
     const byPhone = new Map<string, number>();
     for (const execution of executions) {
@@ -108,7 +113,17 @@ describe('several server processes on one database and Redis', function () {
       const to = String(send.body.to).replace(/\D/g, '');
       replies.set(to, (replies.get(to) ?? 0) + 1);
     }
-    for (const phone of phones) assert.equal(replies.get(phone), 1, `confirmations sent to ${phone}`);
+    let inFlightAtKill = 0;
+    for (const phone of phones) {
+      const sent = replies.get(phone) ?? 0;
+      if (sent === 1) continue;
+      assert.ok(afterKill && sent === 0, `confirmations sent to ${phone}: ${sent}`);
+      const reply = await cluster.db.collection('whatsappmessages').findOne({ direction: 'outbound', phone });
+      assert.ok(reply && ['sending', 'unknown'].includes(String(reply.status)), `the missing confirmation to ${phone} is ${String(reply?.status)}, not in flight`);
+      inFlightAtKill++;
+    }
+    if (afterKill) console.log(`      ${inFlightAtKill} confirmation(s) had their Graph API call in flight at the kill: outcome unknown, not sent again`);
+    assert.ok(inFlightAtKill <= 3, `${inFlightAtKill} confirmations in flight at one kill`);
   }
 
   it(`runs each of ${WEBHOOKS} STOP webhooks spread over three processes exactly once; a socket on one process sees what another raised`, async () => {
@@ -208,6 +223,6 @@ describe('several server processes on one database and Redis', function () {
     console.log(`      kill -9 after ${Math.round(KILL_LOAD / 3)} of ${KILL_LOAD} webhooks were posted; ${leasedByVictim} executions leased by the victim; all finished in ${completedIn} ms`);
     assert.ok(leasedByVictim > 0, 'the victim held executions when it died');
     assert.equal(stillOpen, 0, 'every stored webhook update processed');
-    await assertExactlyOnce(posted.map((p) => p.phone));
+    await assertExactlyOnce(posted.map((p) => p.phone), true);
   });
 });

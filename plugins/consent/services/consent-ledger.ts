@@ -67,7 +67,7 @@ export class ConsentLedger {
       evidence: request.evidence, at: request.at ?? now, recordedAt: now,
     };
     try {
-      await this.changes.create(change);
+      await this.mongo.insertNew(this.changes, change);
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
       const existing = await this.changes.findOne({ idempotencyKey: request.idempotencyKey }).lean<ConsentChange>();

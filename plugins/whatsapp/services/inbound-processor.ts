@@ -75,15 +75,12 @@ export class InboundProcessor {
       _id: u.key, kind: u.kind, field: u.field, wabaId: u.wabaId, phoneNumberId: u.phoneNumberId, payload: u.payload,
       state: u.kind === 'other' || u.kind === 'error' ? 'processed' : 'stored', attempts: 0, receivedAt,
     }));
-    let failed = new Set<number>();
-    try {
-      await this.mongo.intakeCollection<WebhookUpdate>(this.updates).insertMany(docs, { ordered: false });
-    } catch (error) {
-      const writeErrors = (error as { writeErrors?: Array<{ code?: number; index: number }> | { code?: number; index: number } }).writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (list.length === 0 || list.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-      failed = new Set(list.map((e) => e.index));
-    }
+    // Each update an insert of its own, batched with those of webhooks arriving meanwhile (one command).
+    const intake = this.mongo.intakeCollection<WebhookUpdate>(this.updates);
+    const outcomes = await Promise.allSettled(docs.map((doc) => this.mongo.insertRaw(intake as never, doc)));
+    const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && (o.reason as { code?: number }).code !== DUPLICATE_KEY);
+    if (refused) throw refused.reason;
+    const failed = new Set(outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : [])));
     const stored = docs.filter((d, i) => !failed.has(i) && d.state === 'stored');
     const storedAt = Date.now();
     for (const update of stored) this.ownCopies.set(update._id, { update, storedAt });
@@ -202,13 +199,12 @@ export class InboundProcessor {
     let stored: Message | null = null;
     {
       try {
-        const created = await this.messages.create({
+        stored = await this.mongo.insertNew<Message>(this.messages, {
           direction: 'inbound', idempotencyKey: `in:${providerMessageId}`, phoneNumberId, contactId: contact._id, phone: waId, userId,
           type: parsed.type, ...(parsed.text !== null ? { text: parsed.text } : {}), content: parsed.content, context: parsed.context,
           providerMessageId, status: 'received', statusRank: 0, timeline: [{ status: 'received', at, source: 'webhook', ...(parsed.errors ? { errors: parsed.errors } : {}) }],
           ...(parsed.errors?.[0] ? { error: parsed.errors[0] } : {}), attempts: 0, policyDecisions: [], origin: 'webhook', createdAt: at, updatedAt: new Date(),
         });
-        stored = created.toObject() as Message;
         await this.keys.remember(`wamid:${providerMessageId}`, String(stored._id));
         this.realtime.publish('messages', 'message.received', toMessageView(stored));
       } catch (error) {

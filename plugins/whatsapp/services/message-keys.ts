@@ -1,7 +1,6 @@
 /** Finds messages by idempotency key or provider id through `_id` lookups (see MessageKey). */
-import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
-import { inject, injectable } from '../../../core/index.js';
+import { inject, injectable, MongoConnection } from '../../../core/index.js';
 import { MessageModel, type Message } from '../models/message.js';
 import { MessageKeyModel, type MessageKey } from '../models/message-key.js';
 
@@ -24,6 +23,7 @@ export class MessageKeys {
   constructor(
     @inject(MessageKeyModel.token) private readonly keys: Model<MessageKey>,
     @inject(MessageModel.token) private readonly messages: Model<Message>,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
   ) {}
 
   /** Records `key` → message; an existing key is kept (the first message wins). */
@@ -33,14 +33,10 @@ export class MessageKeys {
 
   /** Records several keys of one message in one write; existing keys are kept. */
   async rememberAll(keys: string[], messageId: string): Promise<void> {
-    if (keys.length === 0) return;
-    try {
-      await (this.keys.collection as unknown as Collection<MessageKey>).insertMany(keys.map((_id) => ({ _id, messageId })), { ordered: false });
-    } catch (error) {
-      const writeErrors = (error as { writeErrors?: Array<{ code?: number }> | { code?: number } }).writeErrors;
-      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [{ code: (error as { code?: number }).code }];
-      if (list.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-    }
+    // Batched with other processes' keys written meanwhile (one command for all of them).
+    await Promise.all(keys.map((_id) => this.mongo.insertRaw(this.keys.collection as never, { _id, messageId }).catch((error: unknown) => {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+    })));
   }
 
   async byIdempotencyKey(key: string): Promise<Message | null> {

@@ -114,7 +114,7 @@ export class Messenger {
       ...(request.previewUrl !== undefined ? { content: { previewUrl: request.previewUrl } } : {}),
     };
     try {
-      const message = (await this.messages.create(doc)).toObject() as Message;
+      const message = await this.mongo.insertNew<Message>(this.messages, doc);
       this.realtime.publish('messages', 'message.created', toMessageView(message));
       return { message, created: true };
     } catch (error) {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { Types, type Model } from 'mongoose';
 import { CoreError, MongoConnection, Scheduler } from '../../../core/index.js';
+import { MongoClient } from 'mongodb';
+import { InsertBatcher } from '../../../core/storage/insert-batcher.js';
 import { freePort } from '../../../scripts/local-services.js';
 import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/core-probe/index.js';
-import { eventually, CORE_PROBE_PLUGIN, startTestServer, type TestServer } from '../../helpers/test-host.js';
+import { eventually, CORE_PROBE_PLUGIN, startTestServer, uniqueDatabaseUri, type TestServer } from '../../helpers/test-host.js';
 
 /** Proof that what the core relies on works against the server the tests run on (FerretDB locally). */
 describe('core/storage/mongo', () => {
@@ -24,6 +26,36 @@ describe('core/storage/mongo', () => {
     assert.equal(updated?.note, 'updated');
     assert.equal((await records.deleteOne({ _id: created._id })).deletedCount, 1);
     assert.equal(await records.findById(created._id), null);
+  });
+
+  it('sends inserts made meanwhile together (InsertBatcher): each stored once, a duplicate refused alone with 11000', async () => {
+    const client = await new MongoClient(uniqueDatabaseUri('batcher'), { monitorCommands: true }).connect();
+    const inserts: number[] = [];
+    client.on('commandStarted', (event) => { if (event.commandName === 'insert') inserts.push((event.command.documents as unknown[]).length); });
+    try {
+      const collection = client.db().collection<{ _id: string; n: number }>('batched');
+      const batcher = new InsertBatcher();
+      const ids = Array.from({ length: 40 }, (_, i) => `doc-${i}`);
+      const outcomes = await Promise.allSettled([...ids, 'doc-3'].map((id, n) => batcher.insert(collection as never, { _id: id, n })));
+      const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      assert.equal(refused.length, 1, 'only the repeated _id is refused');
+      assert.equal((refused[0]?.reason as { code?: number }).code, 11000);
+      assert.equal(await collection.countDocuments({}), 40);
+      assert.equal(inserts.reduce((a, b) => a + b, 0), 41, 'every document was sent once');
+      assert.ok(inserts.length >= 2 && inserts.length <= 3, `41 inserts made at once went in ${inserts.length} commands (the first alone, the rest together)`);
+      assert.equal(await batcher.insert(collection as never, { _id: 'alone', n: 0 }).then(() => inserts.at(-1)), 1, 'an insert into an idle collection goes at once, alone');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('insertNew casts and validates like create, applies defaults, refuses a duplicate with 11000', async () => {
+    const mongo = t.server.get(MongoConnection);
+    const stored = await mongo.insertNew(records, { key: 'insert-new', firstSeenAt: new Date('2026-01-01T00:00:00Z') });
+    assert.equal(stored.hits, 0);
+    assert.equal((await records.findOne({ key: 'insert-new' }).lean())?.hits, 0);
+    await assert.rejects(mongo.insertNew(records, { key: 'insert-new', firstSeenAt: new Date() }), (error: { code?: number }) => error.code === 11000);
+    await assert.rejects(mongo.insertNew(records, { key: 'no-date' } as never), /firstSeenAt/);
   });
 
   it('builds the plugin model indexes at start: the unique index refuses a duplicate', async () => {
