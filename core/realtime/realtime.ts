@@ -4,11 +4,14 @@
  * permission. The Redis adapter carries every event to clients on every process.
  *
  * Under a high event rate the cost is one TCP write per event per client (measured in
- * bench/fanout.ts: the write system call was two thirds of the server's time), so events
- * published within `realtime.flushIntervalMs` of the last flush go out together and each
- * client's frames of one flush leave in one write. An event published when the last flush is
- * older than that goes out at once: a quiet server adds no delay, a busy one at most that
- * window. Clients receive the same frames in the same order.
+ * bench/fanout.ts: the write system call was two thirds of the server's time). So the frames
+ * engine.io flushes to a client together leave in one write, and with `realtime.flushIntervalMs`
+ * set, events published within that window of the last flush go out together. An event
+ * published when the last flush is older than that goes out at once: a quiet server adds no
+ * delay, a busy one at most that window. Clients receive the same frames in the same order.
+ * The window is off by default: it halved the server's CPU per delivery at 200 events/s to
+ * 1,000 clients, but made the bursts reaching each client larger, and the slow-client
+ * reliability test's memory bound and healthy reader less steady (docs/performance.md).
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
