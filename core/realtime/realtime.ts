@@ -4,14 +4,13 @@
  * permission. The Redis adapter carries every event to clients on every process.
  *
  * Under a high event rate the cost is one TCP write per event per client (measured in
- * bench/fanout.ts: the write system call was two thirds of the server's time). So the frames
- * engine.io flushes to a client together leave in one write, and with `realtime.flushIntervalMs`
- * set, events published within that window of the last flush go out together. An event
+ * bench/fanout.ts: the write system call was two thirds of the server's time). With
+ * `realtime.flushIntervalMs` set, events published within that window of the last flush go out
+ * together, and the frames engine.io flushes to a client together leave in one write. An event
  * published when the last flush is older than that goes out at once: a quiet server adds no
  * delay, a busy one at most that window. Clients receive the same frames in the same order.
- * The window is off by default: it halved the server's CPU per delivery at 200 events/s to
- * 1,000 clients, but made the bursts reaching each client larger, and the slow-client
- * reliability test's memory bound and healthy reader less steady (docs/performance.md).
+ * It is off by default: it halved the server's CPU per delivery at 200 events/s to 1,000
+ * clients, but the slow-client reliability test was less steady with it (docs/performance.md).
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
@@ -97,13 +96,16 @@ export class Realtime {
         if (typeof ack === 'function') ack({ unsubscribed: list });
       });
       // engine.io writes each queued packet as its own frame, one TCP write each; holding the
-      // TCP socket corked until the flush is done sends all of them in one write.
-      socket.conn.on('flush', (packets: unknown[]) => {
-        const tcp = packets.length > 1 ? tcpSocketOf(socket) : null;
-        if (!tcp) return;
-        tcp.cork();
-        process.nextTick(() => tcp.uncork());
-      });
+      // TCP socket corked until the flush is done sends all of them in one write. Part of the
+      // opt-in grouping, like the window: off, sending is what socket.io does by itself.
+      if (this.config.realtime.flushIntervalMs > 0) {
+        socket.conn.on('flush', (packets: unknown[]) => {
+          const tcp = packets.length > 1 ? tcpSocketOf(socket) : null;
+          if (!tcp) return;
+          tcp.cork();
+          process.nextTick(() => tcp.uncork());
+        });
+      }
       // A client that stops reading must not make the server buffer without bound.
       let dropping = false;
       socket.conn.on('packetCreate', () => {
