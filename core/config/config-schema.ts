@@ -118,8 +118,14 @@ export const configSchema = {
     realtime: {
       type: 'object',
       additionalProperties: false,
-      required: ['corsOrigin'],
-      properties: { corsOrigin: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed to open Socket.IO connections from a browser' } },
+      required: ['corsOrigin', 'flushIntervalMs'],
+      properties: {
+        corsOrigin: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed to open Socket.IO connections from a browser' },
+        flushIntervalMs: {
+          type: 'integer', minimum: 0, maximum: 1000, default: 0,
+          description: 'Events published this soon after the last flush wait and go out together: fewer, larger writes to each client on a busy server (0: each at once; see docs/performance.md)',
+        },
+      },
     },
   },
 } as const;
