@@ -36,6 +36,11 @@ const PROCESSING_CLAIM_MS = 30_000;
  * the insert and the clock read, and clock rates.
  */
 const OWN_COPY_MS = PROCESSING_CLAIM_MS - 5_000;
+/**
+ * Own copies kept at most: with a backlog (webhooks arriving faster than they are processed) an
+ * unbounded map grew with it — 193 → 355 MB RSS in a 5-minute soak — for copies too old to use.
+ */
+const OWN_COPIES_MAX = 2_000;
 
 @injectable()
 export class InboundProcessor {
@@ -82,6 +87,11 @@ export class InboundProcessor {
     const failed = new Set(outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : [])));
     const stored = docs.filter((d, i) => !failed.has(i) && d.state === 'stored');
     const storedAt = Date.now();
+    // Copies are kept in the order they were stored: the oldest go first, when stale or over the cap.
+    for (const [key, copy] of this.ownCopies) {
+      if (storedAt - copy.storedAt < OWN_COPY_MS && this.ownCopies.size + stored.length <= OWN_COPIES_MAX) break;
+      this.ownCopies.delete(key);
+    }
     for (const update of stored) this.ownCopies.set(update._id, { update, storedAt });
     return { stored: stored.map((d) => d._id), duplicates: split.length - docs.length + failed.size };
   }
