@@ -249,8 +249,12 @@ async function soak(services: Services, graph: GraphApiDouble, seconds: number):
   const window = (from: number, to: number) => median(samples.filter((s) => s.t >= from && s.t < to).map((s) => s.rss));
   const afterWarmUp = window(warm, warm + 10);
   const atEnd = window(seconds - 10, seconds + 1);
+  const statuses = new Map<number, number>();
+  for (const { status } of sent) statuses.set(status ?? 0, (statuses.get(status ?? 0) ?? 0) + 1);
   return {
-    seconds, webhooks: sent.length, 'RSS after warm-up MB': Math.round(afterWarmUp), 'RSS at end MB': Math.round(atEnd),
+    seconds, webhooks: sent.length, acknowledged: statuses.get(200) ?? 0,
+    'other answers': [...statuses].filter(([status]) => status !== 200).map(([status, n]) => `${n}× ${status || 'no answer'}`).join(', ') || '–',
+    'RSS after warm-up MB': Math.round(afterWarmUp), 'RSS at end MB': Math.round(atEnd),
     'growth %': Number((((atEnd - afterWarmUp) / afterWarmUp) * 100).toFixed(1)), 'peak RSS MB': Math.round(peak), load: loadAverage(),
   };
 }

@@ -41,10 +41,13 @@ const OWN_COPY_MS = PROCESSING_CLAIM_MS - 5_000;
  * unbounded map grew with it — 193 → 355 MB RSS in a 5-minute soak — for copies too old to use.
  */
 const OWN_COPIES_MAX = 2_000;
+/** Updates queued in memory at most; a longer backlog waits in the database for the sweep. */
+const QUEUE_MAX = 10_000;
 
 @injectable()
 export class InboundProcessor {
-  private readonly queue: string[] = [];
+  /** Keys waiting, in arrival order (a Set: taking the first and checking membership stay cheap under a backlog). */
+  private readonly queue = new Set<string>();
   private active = 0;
   private idleWaiters: Array<() => void> = [];
   /** Statuses of one message run one after another here; other processes are handled by the timeline's optimistic writes. */
@@ -98,19 +101,23 @@ export class InboundProcessor {
 
   /** Processes the given updates in the background, a few at a time. */
   enqueue(keys: string[]): void {
-    this.queue.push(...keys);
+    // Past the cap, updates wait in the database alone (they are stored): the sweep queues them.
+    for (const key of keys) {
+      if (this.queue.size >= QUEUE_MAX) break;
+      this.queue.add(key);
+    }
     this.pump();
   }
 
   /** Resolves when nothing is queued or running (tests, benchmarks, shutdown). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    if (this.queue.size === 0 && this.active === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stops taking queued work and waits for the updates in progress; the rest stay stored for the next sweep. */
   async drain(): Promise<void> {
-    this.queue.length = 0;
+    this.queue.clear();
     this.ownCopies.clear();
     await this.idle();
   }
@@ -118,18 +125,19 @@ export class InboundProcessor {
   /** Queues updates stored but not processed (after a crash, or when the engine failed). */
   async sweep(olderThanMs = 5_000): Promise<number> {
     const stale = await this.updates.find({ state: 'stored', receivedAt: { $lt: new Date(Date.now() - olderThanMs) } }, { _id: 1 }).sort({ receivedAt: 1 }).limit(1_000).lean();
-    const keys = stale.map((u) => u._id).filter((key) => !this.queue.includes(key));
+    const keys = stale.map((u) => u._id).filter((key) => !this.queue.has(key));
     this.enqueue(keys);
     return keys.length;
   }
 
   private pump(): void {
-    while (this.active < this.config.webhook.processConcurrency && this.queue.length > 0) {
-      const key = this.queue.shift() as string;
+    while (this.active < this.config.webhook.processConcurrency && this.queue.size > 0) {
+      const key = this.queue.values().next().value as string;
+      this.queue.delete(key);
       this.active++;
       void this.processKey(key).finally(() => {
         this.active--;
-        if (this.queue.length > 0) this.pump();
+        if (this.queue.size > 0) this.pump();
         else if (this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       });
     }
