@@ -239,7 +239,8 @@ export class WorkflowEngine implements WorkflowEvents {
       return { eventId: record._id, duplicate: true };
     }
     this.counters.events.inc({ type: event.type, outcome: 'accepted' });
-    if (matched) this.track(this.dispatch(record, matched));
+    // Executions get their own copy of the payload, as when the sweeper dispatches from the record.
+    if (matched) this.track(this.dispatch(record, JSON.parse(record.payloadJson), matched));
     return { eventId: record._id, duplicate: false };
   }
 
@@ -258,8 +259,7 @@ export class WorkflowEngine implements WorkflowEvents {
   }
 
   /** Starts every workflow the event matches; safe to repeat (one execution per event and workflow). */
-  private async dispatch(record: WorkflowEventRecord, matched = this.matchingWorkflows(record, JSON.parse(record.payloadJson))): Promise<void> {
-    const payload = JSON.parse(record.payloadJson) as unknown;
+  private async dispatch(record: WorkflowEventRecord, payload: unknown = JSON.parse(record.payloadJson), matched = this.matchingWorkflows(record, payload)): Promise<void> {
     const started: ExecutionState[] = [];
     for (const workflow of matched) {
       const state = this.driver.newState(workflow, record._id, payload, false, executionIdFor(record._id, workflow.id));

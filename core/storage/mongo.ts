@@ -121,9 +121,9 @@ export class MongoConnection {
     return stored;
   }
 
-  /** Inserts a document as it is into `collection`, batched like `insertNew`. */
-  insertRaw(collection: Collection, doc: Document): Promise<void> {
-    return this.batcher.insert(collection, doc);
+  /** Inserts a document of `model` as it is (no casting or defaults), batched like `insertNew`. */
+  insertRaw<T>(model: Model<T>, doc: Document): Promise<void> {
+    return this.batcher.insert(model.collection as unknown as Collection, doc);
   }
 
   get ready(): boolean {

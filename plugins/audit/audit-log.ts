@@ -100,7 +100,7 @@ export class AuditLog {
           this.logger.warn('audit write was slow after taking its sequence number; taking a fresh one', { seq });
           continue;
         }
-        await this.mongo.insertRaw(this.entries.collection as never, entry as unknown as Record<string, unknown>);
+        await this.mongo.insertRaw(this.entries, entry as unknown as Record<string, unknown>);
       } catch (error) {
         if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
         const existing = await this.entries.findById(id).lean<AuditEntry>();

@@ -84,7 +84,7 @@ export class InboundProcessor {
       state: u.kind === 'other' || u.kind === 'error' ? 'processed' : 'stored', attempts: 0, receivedAt,
     }));
     // Each update an insert of its own, batched with those of webhooks arriving meanwhile (one command).
-    const outcomes = await Promise.allSettled(docs.map((doc) => this.mongo.insertRaw(this.updates.collection as never, doc)));
+    const outcomes = await Promise.allSettled(docs.map((doc) => this.mongo.insertRaw(this.updates, doc)));
     const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected' && (o.reason as { code?: number }).code !== DUPLICATE_KEY);
     if (refused) throw refused.reason;
     const failed = new Set(outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : [])));

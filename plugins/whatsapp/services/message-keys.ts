@@ -34,7 +34,7 @@ export class MessageKeys {
   /** Records several keys of one message in one write; existing keys are kept. */
   async rememberAll(keys: string[], messageId: string): Promise<void> {
     // Batched with other processes' keys written meanwhile (one command for all of them).
-    await Promise.all(keys.map((_id) => this.mongo.insertRaw(this.keys.collection as never, { _id, messageId }).catch((error: unknown) => {
+    await Promise.all(keys.map((_id) => this.mongo.insertRaw(this.keys, { _id, messageId }).catch((error: unknown) => {
       if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
     })));
   }
