@@ -18,6 +18,8 @@ const KILL_LOAD = Number(process.env.MULTIPROCESS_KILL_WEBHOOKS ?? 100);
 /** Webhooks in flight at once, as Meta delivers them. */
 const CONCURRENCY = 20;
 const CONFIRMATION = /no longer receive marketing/;
+/** How long a webhook update stays claimed by the process working on it (whatsapp's PROCESSING_CLAIM_MS). */
+const UPDATE_CLAIM_MS = 30_000;
 /** Three processes finished about 11 STOP flows a second here on FerretDB (1,000 in 89 s); a slower machine gets ten times that. */
 const FINISH_WITHIN_MS = Math.max(300_000, (WEBHOOKS + KILL_LOAD) * 1_000);
 
@@ -219,10 +221,16 @@ describe('several server processes on one database and Redis', function () {
     assert.ok(posted.every((p) => p.status === 200), 'every webhook accepted by a live process');
     const total = WEBHOOKS + KILL_LOAD;
     const completedIn = await allFinished(total, startedAt, FINISH_WITHIN_MS);
-    const stillOpen = await cluster.db.collection('whatsappwebhookupdates').countDocuments({ state: 'stored' });
-    console.log(`      kill -9 after ${Math.round(KILL_LOAD / 3)} of ${KILL_LOAD} webhooks were posted; ${leasedByVictim} executions leased by the victim; all finished in ${completedIn} ms`);
+    // An update the victim was processing when it died (its event raised, the update not yet
+    // marked) stays claimed in Redis for the claim's 30 s; then a survivor's sweep processes it
+    // again, which must change nothing (the exactly-once check below runs after that).
+    const updates = cluster.db.collection('whatsappwebhookupdates');
+    const leftByVictim = await updates.countDocuments({ state: 'stored' });
+    const finishedAt = Date.now();
+    await eventually(async () => (await updates.countDocuments({ state: 'stored' })) === 0, UPDATE_CLAIM_MS + 30_000, 1_000)
+      .catch(async () => assert.fail(`stored webhook updates never processed: ${await updates.countDocuments({ state: 'stored' })}`));
+    console.log(`      kill -9 after ${Math.round(KILL_LOAD / 3)} of ${KILL_LOAD} webhooks were posted; ${leasedByVictim} executions leased by the victim; all finished in ${completedIn} ms; ${leftByVictim} updates left claimed by the victim, all processed ${Date.now() - finishedAt} ms later`);
     assert.ok(leasedByVictim > 0, 'the victim held executions when it died');
-    assert.equal(stillOpen, 0, 'every stored webhook update processed');
     await assertExactlyOnce(posted.map((p) => p.phone), true);
   });
 });
