@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
-import { MongoConnection } from '../../../core/index.js';
+import { MongoConnection, RedisConnection } from '../../../core/index.js';
+import { InboundProcessor } from '../../../plugins/whatsapp/services/inbound-processor.js';
 import { eventIdFor } from '../../../core/engine/workflow-engine.js';
 import { inboundText, userPreference } from '../../doubles/whatsapp-payloads.js';
 import { eventually, nextEvent } from '../../helpers/test-host.js';
@@ -205,6 +206,35 @@ describe('plugin consent', () => {
       assert.equal(audit.body.items[0]?.resource.id, history.body.items.find((c) => c.state === 'opted_out')?.id);
       assert.ok(!JSON.stringify(audit.body).includes(phone), 'the audit holds a pseudonym, not the number');
       assert.deepEqual(await executionsOf(id), ['stop-keyword:succeeded'], 'the message started the stop workflow alone');
+    });
+
+    it('a STOP update processed again (its process died before marking it processed) changes nothing', async () => {
+      const phone = newPhone();
+      const { payload, id } = inboundText('STOP', { from: phone });
+      assert.equal(await h.deliver(payload), 200);
+      await eventually(async () => sentTo(phone)[0]);
+      assert.deepEqual(await executionsOf(id), ['stop-keyword:succeeded']);
+
+      // What a survivor finds once a crashed process's claim on the update expires.
+      const updates = h.t.server.get(MongoConnection).connection.collection('whatsappwebhookupdates');
+      assert.equal((await updates.updateOne({ _id: `message:${id}` } as never, { $set: { state: 'stored' } })).modifiedCount, 1);
+      const redis = h.t.server.get(RedisConnection);
+      await redis.client.del(`${redis.keyPrefix}whatsapp.update:message:${id}`);
+      const inbound = h.t.server.get(InboundProcessor);
+      // (the Graph API double's status webhooks for the confirmation may be queued with it)
+      assert.ok(await inbound.sweep(0) >= 1);
+      await inbound.idle();
+      // A second execution or send, were there one, would start within this time (the first took ms).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      const update = await updates.findOne({ _id: `message:${id}` } as never);
+      assert.deepEqual([update?.state, update?.attempts], ['processed', 2]);
+      assert.deepEqual(await executionsOf(id), ['stop-keyword:succeeded'], 'no second execution');
+      assert.equal(sentTo(phone).length, 1, 'one confirmation');
+      const history = await h.t.request<{ items: Change[] }>('get', `/api/consent/${phone}/history`, { as: 'agent' });
+      assert.deepEqual(history.body.items.map((c) => c.state), ['opted_out'], 'one consent change');
+      const audit = await h.t.request<{ items: unknown[] }>('get', `/api/audit/logs?action=consent.revoked&phone=${phone}`, { as: 'manager' });
+      assert.equal(audit.body.items.length, 1, 'one audit entry');
     });
 
     /** The workflows an inbound message started, with how each ended. */
