@@ -172,6 +172,14 @@ export interface ActionResult<O = unknown> {
 export interface Action<I = unknown, O = unknown> {
   /** One unit of work. Throw StepError to fail (retryable or not). */
   execute(input: I, ctx: RunContext): Promise<ActionResult<O>>;
+  /**
+   * The result of an earlier attempt under `ctx.idempotencyKey` whose effect exists, or null.
+   * Asked for an idempotent step that a process which stopped may already have run (its progress
+   * was not saved yet), before the step's policies judge it again: by now they may answer
+   * otherwise (a window closed, consent changed) although the effect happened. A recalled step
+   * is recorded as succeeded with `recalled: true`, its policies not asked.
+   */
+  recall?(input: I, ctx: RunContext): Promise<ActionResult<O> | null>;
 }
 
 export type Verdict =

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from 'inversify';
 import type { Logger } from 'winston';
 import { StepDeferral, StepError } from '../errors.js';
-import type { Action, RunContext } from '../plugin-api.js';
+import type { Action, ActionResult, RunContext } from '../plugin-api.js';
 import { createAjv, describeErrors, SchemaCache } from '../schema/ajv.js';
 import type { EngineClock } from './clock.js';
 import type { ExecutionRecord, ExecutionStatus, PolicyDecisionRecord, StepTrailRecord } from './models.js';
@@ -33,6 +33,11 @@ export interface ExecutionState {
   /** Steps finished since the last save (their trail), and when that save was (engine clock, ms). */
   unsaved: StepTrailRecord[];
   savedAt: number;
+  /**
+   * Taken over from a process that stopped while running it: until the next save, steps may
+   * have run already, so each asks its action to recall its result before policies judge it.
+   */
+  recovering: boolean;
 }
 
 /** Where progress goes: MongoDB and the socket for real runs, a list in memory for dry runs. */
@@ -250,6 +255,7 @@ export class StepDriver {
     if (!saved) return false;
     state.unsaved = [];
     state.savedAt = now;
+    state.recovering = false;
     for (const trail of batch) sink.onStep(state, trail);
     if (wakeAt) {
       await sink.onWaiting(state, wakeAt);
@@ -307,6 +313,9 @@ export class StepDriver {
     };
     let decisions: PolicyDecisionRecord[] = [];
     try {
+      const impl = this.container.get<Action>(contribution.impl);
+      const recalled = state.recovering && impl.recall ? await withTimeout(impl.recall(input, run), action.timeoutMs, controller, unitId) : null;
+      if (recalled) return this.succeeded(step, action, index, attempt, startedAt, input, recalled, [], unitId, true);
       const outcome = await this.policies.run(action.policies, { id: unitId, action: action.registered.id, input }, run);
       decisions = outcome.decisions;
       if (outcome.verdict.decision === 'deny') {
@@ -315,10 +324,8 @@ export class StepDriver {
       if (outcome.verdict.decision === 'defer') {
         return { kind: 'deferred', until: outcome.verdict.until, trail: this.trailEntry(step, action, index, attempt, 'deferred', startedAt, { input, decisions, unitId }) };
       }
-      const impl = this.container.get<Action>(contribution.impl);
       const result = await withTimeout(impl.execute(input, run), action.timeoutMs, controller, unitId);
-      const port = result.port ?? 'default';
-      return { kind: 'ok', output: result.output, port, trail: this.trailEntry(step, action, index, attempt, 'succeeded', startedAt, { input, output: result.output, port, decisions, unitId }) };
+      return this.succeeded(step, action, index, attempt, startedAt, input, result, decisions, unitId, false);
     } catch (error) {
       if (error instanceof StepDeferral) {
         decisions.push({ policy: action.registered.id, decision: 'defer', code: error.code, reason: error.reason, until: error.until });
@@ -331,9 +338,17 @@ export class StepDriver {
     }
   }
 
+  private succeeded(
+    step: CompiledStep, action: CompiledAction, index: number, attempt: number, startedAt: Date,
+    input: unknown, result: ActionResult, decisions: PolicyDecisionRecord[], unitId: string, recalled: boolean,
+  ): UnitOutcome {
+    const port = result.port ?? 'default';
+    return { kind: 'ok', output: result.output, port, trail: this.trailEntry(step, action, index, attempt, 'succeeded', startedAt, { input, output: result.output, port, decisions, unitId, recalled }) };
+  }
+
   private trailEntry(
     step: CompiledStep, action: CompiledAction, index: number, attempt: number, status: StepTrailRecord['status'], startedAt: Date,
-    details: { input?: unknown; output?: unknown; port?: string; decisions?: PolicyDecisionRecord[]; error?: StepError; unitId?: string },
+    details: { input?: unknown; output?: unknown; port?: string; decisions?: PolicyDecisionRecord[]; error?: StepError; unitId?: string; recalled?: boolean },
   ): StepTrailRecord {
     const finishedAt = this.clock.now();
     return {
@@ -341,6 +356,7 @@ export class StepDriver {
       ...(details.input !== undefined ? { inputJson: json(details.input) } : {}),
       ...(details.output !== undefined ? { outputJson: json(details.output) } : {}),
       ...(details.port ? { port: details.port } : {}),
+      ...(details.recalled ? { recalled: true } : {}),
       error: details.error ? { code: details.error.code, message: details.error.message, retryable: details.error.retryable } : null,
       decisions: details.decisions ?? [], startedAt, finishedAt, durationMs: finishedAt.getTime() - startedAt.getTime(),
     };
@@ -350,7 +366,7 @@ export class StepDriver {
     const first = workflow.steps[0] as CompiledStep;
     return {
       id, workflow, eventId, trigger, steps: {}, partial: null, cursor: { stepId: first.id, index: 0, attempt: 0 },
-      status: 'running', inErrorPath: false, error: null, simulate, createdAt: this.clock.now(), unsaved: [], savedAt: this.clock.now().getTime(),
+      status: 'running', inErrorPath: false, error: null, simulate, createdAt: this.clock.now(), unsaved: [], savedAt: this.clock.now().getTime(), recovering: false,
     };
   }
 }

@@ -63,6 +63,8 @@ export interface StepTrailRecord {
   inputJson?: string;
   outputJson?: string;
   port?: string;
+  /** Its result came from the action's `recall` (an effect made before a process stopped), not a new run. */
+  recalled?: boolean;
   error?: { code: string; message: string; retryable: boolean } | null;
   decisions: PolicyDecisionRecord[];
   startedAt: Date;
@@ -136,7 +138,7 @@ eventSchema.index({ dispatched: 1, receivedAt: 1 });
 
 const decisionSchema = new Schema<PolicyDecisionRecord>({ policy: String, decision: String, code: String, reason: String, until: Date }, { _id: false });
 const trailSchema = new Schema<StepTrailRecord>({
-  stepId: String, action: String, index: Number, attempt: Number, status: String, inputJson: String, outputJson: String, port: String,
+  stepId: String, action: String, index: Number, attempt: Number, status: String, inputJson: String, outputJson: String, port: String, recalled: Boolean,
   error: { type: new Schema({ code: String, message: String, retryable: Boolean }, { _id: false }), default: null },
   decisions: [decisionSchema], startedAt: Date, finishedAt: Date, durationMs: Number,
 }, { _id: false });

@@ -358,7 +358,7 @@ export class WorkflowEngine implements WorkflowEvents {
         this.counters.steps.observe({ action: trail.action ?? 'none', status: trail.status }, trail.durationMs / 1000);
         this.realtime.publish('executions', `execution.step`, {
           executionId: state.id, workflowId: state.workflow.id, stepId: trail.stepId, status: trail.status, attempt: trail.attempt,
-          durationMs: trail.durationMs, ...(trail.port ? { port: trail.port } : {}), ...(trail.error ? { error: { code: trail.error.code, message: trail.error.message } } : {}),
+          durationMs: trail.durationMs, ...(trail.port ? { port: trail.port } : {}), ...(trail.recalled ? { recalled: true } : {}), ...(trail.error ? { error: { code: trail.error.code, message: trail.error.message } } : {}),
         });
       },
       onWaiting: async (state, wakeAt) => {
@@ -406,7 +406,9 @@ export class WorkflowEngine implements WorkflowEvents {
     if (!lock) return false;
     let claimed: ExecutionRecord | null;
     const now = this.clock.now();
+    const lease = { owner: this.owner, until: new Date(now.getTime() + this.config.engine.leaseMs) };
     try {
+      // The record as it was: `running` means its last process stopped holding it (see stateFrom).
       claimed = await this.executions.findOneAndUpdate(
         {
           _id: executionId,
@@ -416,14 +418,14 @@ export class WorkflowEngine implements WorkflowEvents {
             { status: 'waiting', wakeAt: { $lte: now } },
           ],
         },
-        { $set: { status: 'running', lease: { owner: this.owner, until: new Date(now.getTime() + this.config.engine.leaseMs) }, wakeAt: null, updatedAt: now } },
-        { returnDocument: 'after', lean: true },
+        { $set: { status: 'running', lease, wakeAt: null, updatedAt: now } },
+        { returnDocument: 'before', lean: true },
       );
     } finally {
       await lock.release();
     }
     if (!claimed) return false;
-    await this.dueIndex.executionDue(executionId, claimed.lease?.until ?? now);
+    await this.dueIndex.executionDue(executionId, lease.until);
     let state: ExecutionState;
     try {
       const workflow = await this.registry.compiledVersion(claimed.workflowId, claimed.workflowVersion);
@@ -438,7 +440,7 @@ export class WorkflowEngine implements WorkflowEvents {
       await this.failForTimeout(executionId);
       return false;
     }
-    this.leasedUntil.set(executionId, claimed.lease?.until.getTime() ?? 0);
+    this.leasedUntil.set(executionId, lease.until.getTime());
     this.launch(state);
     return true;
   }
@@ -448,7 +450,7 @@ export class WorkflowEngine implements WorkflowEvents {
       id: record._id, workflow, eventId: record.eventId, trigger: JSON.parse(record.triggerJson),
       steps: JSON.parse(record.stepsJson) as ExecutionState['steps'], partial: (parse(record.partialJson) as unknown[] | undefined) ?? null,
       cursor: record.cursor, status: 'running', inErrorPath: record.inErrorPath, error: record.error, simulate: false, createdAt: record.createdAt,
-      unsaved: [], savedAt: this.clock.now().getTime(),
+      unsaved: [], savedAt: this.clock.now().getTime(), recovering: record.status === 'running',
     };
   }
 

@@ -8,6 +8,9 @@ import type { Message } from '../models/message.js';
 import { Messenger, type OutboundRequest, type RecipientContact } from '../services/messenger.js';
 import type { SendOutput } from '../schemas.js';
 
+/** Statuses of a message that Meta was (or may have been) handed: its send happened. */
+const HANDED_OVER = new Set<Message['status']>(['sending', 'unknown', 'accepted', 'sent', 'delivered', 'read', 'played']);
+
 @injectable()
 export class OutboundStep {
   constructor(@inject(Messenger) private readonly messenger: Messenger) {}
@@ -31,6 +34,13 @@ export class OutboundStep {
       throw new StepError('WHATSAPP_OUTCOME_UNKNOWN', `${message.error?.reason ?? 'No answer from the Graph API'}; the message is not sent again`, true, { messageId: String(message._id) });
     }
     return output(message);
+  }
+
+  /** The step's message if an earlier attempt handed it to Meta; null when it was never sent (see Action.recall). */
+  async recall(ctx: RunContext): Promise<SendOutput | null> {
+    if (ctx.simulate) return null;
+    const earlier = await this.messenger.byIdempotencyKey(ctx.idempotencyKey);
+    return earlier && HANDED_OVER.has(earlier.status) ? output(earlier) : null;
   }
 }
 

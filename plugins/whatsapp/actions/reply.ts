@@ -17,4 +17,9 @@ export class ReplyAction implements Action<ReplyInput, SendOutput> {
     const contact = inbound.contactId ? { _id: inbound.contactId, waId: inbound.phone, userId: inbound.userId } : null;
     return { output: await this.step.run({ ...content, to, from: inbound.phoneNumberId, replyTo: messageId }, ctx, contact) };
   }
+
+  async recall(_input: ReplyInput, ctx: RunContext): Promise<ActionResult<SendOutput> | null> {
+    const output = await this.step.recall(ctx);
+    return output && { output };
+  }
 }

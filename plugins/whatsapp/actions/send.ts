@@ -10,4 +10,9 @@ export class SendAction implements Action<SendInput, SendOutput> {
   async execute(input: SendInput, ctx: RunContext): Promise<ActionResult<SendOutput>> {
     return { output: await this.step.run(input, ctx) };
   }
+
+  async recall(_input: SendInput, ctx: RunContext): Promise<ActionResult<SendOutput> | null> {
+    const output = await this.step.recall(ctx);
+    return output && { output };
+  }
 }

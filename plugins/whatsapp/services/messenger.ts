@@ -119,11 +119,16 @@ export class Messenger {
       return { message, created: true };
     } catch (error) {
       if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
-      // Its key entry is missing only while its first sender is still at work (or died there).
-      const earlier = await this.keys.byIdempotencyKey(options.idempotencyKey) ?? await this.messages.findOne({ idempotencyKey: options.idempotencyKey }).lean<Message>();
+      const earlier = await this.byIdempotencyKey(options.idempotencyKey);
       if (!earlier) throw error;
       return { message: earlier, created: false };
     }
+  }
+
+  /** The message stored under an idempotency key, if any. */
+  async byIdempotencyKey(key: string): Promise<Message | null> {
+    // Its key entry is missing only while its first sender is still at work (or died there).
+    return await this.keys.byIdempotencyKey(key) ?? this.messages.findOne({ idempotencyKey: key }).lean<Message>();
   }
 
   async get(id: string): Promise<Message | null> {

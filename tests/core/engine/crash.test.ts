@@ -22,7 +22,9 @@ describe('core/engine: a process killed mid-step', function () {
    * effect but not finished (the worst moment to die), SIGKILLs that process and lets a second
    * one finish the execution. Returns the finished execution and the view just before the kill.
    */
-  async function killMidStep(name: string, steps: Array<Record<string, unknown>>): Promise<{ t: TestServer; beforeKill: ExecutionView; finished: ExecutionView }> {
+  async function killMidStep(
+    name: string, steps: Array<Record<string, unknown>>, beforeKilling: (t: TestServer) => Promise<void> = async () => undefined,
+  ): Promise<{ t: TestServer; beforeKill: ExecutionView; finished: ExecutionView }> {
     const mongodbUri = uniqueDatabaseUri(name);
     victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...ENGINE_PLUGINS] });
     const created = await fetch(`${victim.url}/api/workflows`, { method: 'POST', headers: auth, body: JSON.stringify(manualWorkflow(name, steps)) });
@@ -38,6 +40,7 @@ describe('core/engine: a process killed mid-step', function () {
       if (!id) return null;
       return (await effectCount(t, `${id}:inflight`)) === 1 ? (await t.request<ExecutionView>('get', `/api/executions/${id}`, { as: 'viewer' })).body : null;
     }, 30_000, 20);
+    await beforeKilling(t);
     await victim.kill('SIGKILL');
 
     const finished = await eventually(async () => {
@@ -53,7 +56,7 @@ describe('core/engine: a process killed mid-step', function () {
       { id: 'inflight', action: 'probe.slow@1', input: { ms: 8_000, value: 'inflight' } },
       { id: 'after', action: 'probe.record@1', input: { value: 'after' } },
     ]);
-    assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status]), [['before', 'succeeded'], ['inflight', 'succeeded'], ['after', 'succeeded']]);
+    assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status, s.recalled ?? false]), [['before', 'succeeded', true], ['inflight', 'succeeded', true], ['after', 'succeeded', false]]);
     assert.equal(await effectCount(t, `${finished.id}:before`), 1);
     assert.equal(await effectCount(t, `${finished.id}:inflight`), 1);
     assert.equal(await effectCount(t, `${finished.id}:after`), 1);
@@ -68,5 +71,22 @@ describe('core/engine: a process killed mid-step', function () {
     assert.deepEqual(finished.steps.map((s) => [s.stepId, s.status]), [['tally', 'succeeded'], ['inflight', 'succeeded']]);
     const redis = t.server.get(RedisConnection);
     assert.equal(await redis.client.get(`${redis.keyPrefix}probe:tally:${finished.id}:tally`), '1', 'the tally ran once');
+  });
+
+  it('does not judge again a step that ran before the kill: its policy says no by now, but its effect exists', async () => {
+    const switchKey = (t: TestServer) => `${t.server.get(RedisConnection).keyPrefix}probe:switch:crash-recall`;
+    const { t, beforeKill, finished } = await killMidStep('crash-recall', [
+      { id: 'notify', action: 'probe.record@1', input: { value: 'notified' }, policies: [{ type: 'probe.switch@1', config: { name: 'crash-recall' } }] },
+      { id: 'inflight', action: 'probe.slow@1', input: { ms: 8_000, value: 'inflight' } },
+      { id: 'later', action: 'probe.record@1', input: { value: 'later' }, policies: [{ type: 'probe.switch@1', config: { name: 'crash-recall' } }] },
+    ], async (survivor) => { await survivor.server.get(RedisConnection).client.set(switchKey(survivor), 'closed'); });
+    assert.equal(beforeKill.currentStep, 'notify', 'nothing was saved after the idempotent steps: the survivor starts from notify');
+    const notify = finished.steps.find((s) => s.stepId === 'notify');
+    assert.deepEqual([notify?.status, notify?.recalled, notify?.decisions], ['succeeded', true, []], 'recalled, not denied by the closed switch');
+    assert.deepEqual((finished.outputs.notify as { value: string }).value, 'notified');
+    assert.deepEqual(finished.steps.find((s) => s.stepId === 'later')?.status, 'denied', 'a step that had not run is judged: the switch denies it');
+    assert.equal(await effectCount(t, `${finished.id}:notify`), 1);
+    assert.equal(await effectCount(t, `${finished.id}:later`), 0);
+    await t.server.get(RedisConnection).client.del(switchKey(t));
   });
 });

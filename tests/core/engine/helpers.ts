@@ -13,7 +13,7 @@ export interface ExecutionView {
   wakeAt: string | null;
   error: { code: string; message: string; stepId?: string } | null;
   outputs: Record<string, unknown>;
-  steps: Array<{ stepId: string; status: string; attempt: number; port?: string; input?: unknown; output?: unknown; index: number; decisions: Array<{ policy: string; decision: string; code?: string; reason?: string }>; error: { code: string; message: string } | null }>;
+  steps: Array<{ stepId: string; status: string; attempt: number; port?: string; recalled?: boolean; input?: unknown; output?: unknown; index: number; decisions: Array<{ policy: string; decision: string; code?: string; reason?: string }>; error: { code: string; message: string } | null }>;
 }
 
 let counter = 0;

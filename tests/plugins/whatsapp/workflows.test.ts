@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { WorkflowEngine } from '../../../core/index.js';
+import { LoggerToken, WorkflowEngine } from '../../../core/index.js';
+import { ReplyAction } from '../../../plugins/whatsapp/actions/reply.js';
 import { MessageTrigger } from '../../../plugins/whatsapp/triggers/message.js';
 import { PreferencesTrigger, StatusTrigger, TemplateStatusTrigger } from '../../../plugins/whatsapp/triggers/status.js';
 import type { MessageEvent } from '../../../plugins/whatsapp/events.js';
@@ -62,6 +63,20 @@ describe('plugin whatsapp: triggers and workflows', () => {
       await new Promise((r) => setTimeout(r, 1_000));
       assert.equal(h.graph.sends.length, 1);
       assert.equal(h.graph.requests.filter((r) => r.body.status === 'read' && r.body.message_id === stop.id).length, 1);
+    });
+
+    it('recalls a reply an earlier attempt handed to Meta (a step re-run after a crash), and nothing for a step that never sent', async () => {
+      const list = await h.t.request<{ items: Array<{ id: string; status: string }> }>('get', '/api/executions?workflowId=wa-stop-ack', { as: 'viewer' });
+      const execution = list.body.items.find((e) => e.status === 'succeeded');
+      assert.ok(execution, list.text);
+      const view = await h.t.request<{ outputs: { ack: { messageId: string; status: string } } }>('get', `/api/executions/${execution.id}`, { as: 'viewer' });
+      const reply = h.t.server.get(ReplyAction);
+      const ctx = (stepId: string) => ({ executionId: execution.id, workflowId: 'wa-stop-ack', stepId, idempotencyKey: `${execution.id}:${stepId}`, simulate: false, attempt: 0, logger: h.t.server.get(LoggerToken), signal: new AbortController().signal });
+      const recalled = await reply.recall({ messageId: 'wamid.any', text: 'not sent again' }, ctx('ack'));
+      assert.equal(recalled?.output.messageId, view.body.outputs.ack.messageId);
+      assert.equal(recalled?.output.status, view.body.outputs.ack.status);
+      assert.equal(await reply.recall({ messageId: 'wamid.any', text: 'never sent' }, ctx('other')), null);
+      assert.equal(h.graph.sends.length, 1, 'recalling sends nothing');
     });
 
     it('hands statuses to the engine without failing when no workflow listens', async () => {
