@@ -381,7 +381,7 @@ export class WorkflowEngine implements WorkflowEvents {
   private async saveIfLeased(id: string, update: UpdateQuery<ExecutionRecord>): Promise<boolean> {
     const leasedFor = (this.leasedUntil.get(id) ?? 0) - this.clock.now().getTime();
     if (this.mongo.ferretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted) {
-      return this.mongo.updateById(this.executions, id, update);
+      return (await this.executions.updateOne({ _id: id }, update)).matchedCount === 1;
     }
     return this.mongo.updateOneById(this.executions, { _id: id, 'lease.owner': this.owner, status: 'running' }, update);
   }

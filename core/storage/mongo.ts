@@ -12,7 +12,6 @@ import { ConfigToken, LoggerToken } from '../tokens.js';
 import type { FlowgateConfig } from '../config/config-schema.js';
 import { CoreError } from '../errors.js';
 import { InsertBatcher } from './insert-batcher.js';
-import { UpdateBatcher } from './update-batcher.js';
 
 // sift is CommonJS: under Node's ESM its default export is the module object, whose `default` is the tester.
 const sift = (siftModule as unknown as { default: (query: Record<string, unknown>) => (document: unknown) => boolean }).default;
@@ -31,7 +30,6 @@ export class MongoConnection {
   ferretDb = false;
   private readonly definitions = new Map<string, ModelDefinition<unknown>>();
   private readonly batcher = new InsertBatcher();
-  private readonly updates = new UpdateBatcher();
 
   constructor(
     @inject(ConfigToken) private readonly config: FlowgateConfig,
@@ -92,16 +90,7 @@ export class MongoConnection {
   async updateOneById<T>(model: Model<T>, filter: IdFilter<T>, update: UpdateQuery<T>): Promise<boolean> {
     if (!this.ferretDb) return (await model.updateOne(filter, update)).matchedCount === 1;
     if (!(await this.findOneById(model, filter))) return false;
-    return this.updateById(model, filter._id, update);
-  }
-
-  /**
-   * `updateOne` of the document with this `_id` (inserted if `upsert` and missing), sent together
-   * with other updates of the same collection made meanwhile (see UpdateBatcher); true when the
-   * document was there or inserted.
-   */
-  updateById<T>(model: Model<T>, id: unknown, update: UpdateQuery<T>, options: { upsert?: boolean } = {}): Promise<boolean> {
-    return this.updates.update(model, id, update, options.upsert ?? false);
+    return (await model.updateOne({ _id: filter._id } as QueryFilter<T>, update)).matchedCount === 1;
   }
 
   /** `findOneAndUpdate` (the document after the update, lean) with the same treatment as `updateOneById`. */

@@ -121,7 +121,7 @@ export class ConsentLedger {
     const stateFields = ['state', 'source', 'evidence', 'changedAt', 'basedOn'] as const;
     const unconditional = Object.fromEntries(Object.entries(fields).filter(([key]) => !(stateFields as readonly string[]).includes(key)));
     if (this.mongo.ferretDb || !moves) {
-      await this.mongo.updateById(this.records, _id, { $set: moves ? fields : unconditional }, { upsert: true });
+      await this.records.updateOne({ _id }, { $set: moves ? fields : unconditional }, { upsert: true });
     } else {
       const newerExists = await this.records.updateOne(
         { _id, $or: [{ changedAt: { $exists: false } }, { changedAt: { $lte: new Date(change.at.getTime() + SAME_SECOND_MS) } }] },

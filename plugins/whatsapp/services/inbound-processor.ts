@@ -170,7 +170,7 @@ export class InboundProcessor {
     try {
       await this.process(update);
       // updateOne, not findOneAndUpdate: on FerretDB v1 findAndModify scans the (large) collection.
-      await this.mongo.updateById(this.updates, key, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } });
+      await this.updates.updateOne({ _id: key }, { $set: { state: 'processed', processedAt: new Date() }, $inc: { attempts: 1 } });
       return true;
     } catch (error) {
       this.logger.error('whatsapp webhook update failed', { key, error: (error as Error).message });

@@ -226,7 +226,7 @@ export class Messenger {
     const current = await this.messages.findById(id).lean<Message>();
     if (!current) throw new Error(`message ${String(id)} vanished`);
     const matches = still(current);
-    if (matches || changesAnyway) await this.mongo.updateById(this.messages, id, update(matches));
+    if (matches || changesAnyway) await this.messages.updateOne({ _id: id }, update(matches));
     const after: Message = { ...current, ...change.set, ...(matches ? change.ifStill : {}) };
     for (const field of change.unset ?? []) delete (after as unknown as Record<string, unknown>)[field];
     after.timeline = [...(current.timeline ?? []), ...[change.push, matches ? change.pushIfStill : undefined].filter((e): e is TimelineEntry => e !== undefined)];

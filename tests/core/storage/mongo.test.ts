@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import mongoose, { Schema, Types, type Model } from 'mongoose';
+import { Types, type Model } from 'mongoose';
 import { CoreError, MongoConnection, Scheduler } from '../../../core/index.js';
 import { MongoClient } from 'mongodb';
 import { InsertBatcher } from '../../../core/storage/insert-batcher.js';
-import { UpdateBatcher } from '../../../core/storage/update-batcher.js';
 import { freePort } from '../../../scripts/local-services.js';
 import { ProbeRecordModel, type ProbeRecord } from '../../fixtures/plugins/core-probe/index.js';
 import { eventually, CORE_PROBE_PLUGIN, startTestServer, uniqueDatabaseUri, type TestServer } from '../../helpers/test-host.js';
@@ -47,34 +46,6 @@ describe('core/storage/mongo', () => {
       assert.equal(await batcher.insert(collection as never, { _id: 'alone', n: 0 }).then(() => inserts.at(-1)), 1, 'an insert into an idle collection goes at once, alone');
     } finally {
       await client.close();
-    }
-  });
-
-  it('sends updates by _id made meanwhile together (UpdateBatcher): in order per document, each told whether its document was there', async () => {
-    const connection = await mongoose.createConnection(uniqueDatabaseUri('update-batcher'), { monitorCommands: true }).asPromise();
-    const statements: number[] = [];
-    connection.getClient().on('commandStarted', (event) => { if (event.commandName === 'update') statements.push((event.command.updates as unknown[]).length); });
-    try {
-      const counters = connection.model<{ _id: string; n: number; last: number }>('Counter', new Schema({ _id: String, n: Number, last: Number }, { versionKey: false }));
-      const ids = Array.from({ length: 20 }, (_, i) => `doc-${i}`);
-      await counters.insertMany(ids.map((_id) => ({ _id, n: 0, last: -1 })));
-      statements.length = 0;
-      const batcher = new UpdateBatcher();
-      // Each document twice: both increments count, and the later `last` wins.
-      const requests = [...ids, ...ids].map((id, i) => batcher.update(counters, id, { $inc: { n: 1 }, $set: { last: i } }));
-      const outcomes = await Promise.all([...requests, batcher.update(counters, 'missing', { $set: { last: 0 } }), batcher.update(counters, 'fresh', { $set: { n: 7 } }, true)]);
-      assert.deepEqual(outcomes, [...requests.map(() => true), false, true], 'matched, except the missing document; the upsert inserted');
-      const stored = await counters.find({}).sort({ _id: 1 }).lean();
-      for (const [i, id] of ids.entries()) assert.deepEqual(stored.find((d) => d._id === id), { _id: id, n: 2, last: i + ids.length }, id);
-      assert.equal(stored.find((d) => d._id === 'fresh')?.n, 7);
-      assert.equal(statements.reduce((a, b) => a + b, 0), 42, 'every update was sent once');
-      assert.ok(statements.length >= 2 && statements.length <= 3, `42 updates made at once went in ${statements.length} commands (the first alone, the rest together)`);
-      assert.equal(await batcher.update(counters, 'doc-0', { $inc: { n: 1 } }).then(() => statements.at(-1)), 1, 'an update of an idle collection goes at once, alone');
-      const mixed = await Promise.allSettled(['doc-1', 'doc-2', 'doc-3'].map((id) => batcher.update(counters, id, id === 'doc-2' ? { $inc: { n: 'x' } } as never : { $inc: { n: 10 } })));
-      assert.deepEqual(mixed.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'an update that cannot be cast fails alone');
-      assert.deepEqual((await counters.find({ _id: { $in: ['doc-1', 'doc-2', 'doc-3'] } }).sort({ _id: 1 }).lean()).map((d) => d.n), [12, 2, 12]);
-    } finally {
-      await connection.close();
     }
   });
 
