@@ -6,7 +6,10 @@ import { createWorkflow, effectCount, ENGINE_PLUGINS, manualWorkflow, runWorkflo
 
 describe('core/engine: executions', () => {
   let t: TestServer;
-  before(async () => { t = await startTestServer({ label: 'execution', plugins: ENGINE_PLUGINS }); });
+  before(async () => {
+    process.env.WORKFLOW_TEST_REGION = 'eu-west';
+    t = await startTestServer({ label: 'execution', plugins: ENGINE_PLUGINS });
+  });
   after(async () => { await t.stop(); });
 
   it('runs steps in order, passing outputs through templates with their types', async () => {
@@ -50,6 +53,17 @@ describe('core/engine: executions', () => {
     assert.deepEqual(run.outputs.both, { p1: { value: 'one' }, p2: { value: 'two' } });
     assert.equal((run.outputs.after as { message: string }).message, 'one two');
     assert.equal(await effectCount(t, run.id), 5);
+  });
+
+  it('shows workflows the WORKFLOW_ environment variables, and no others', async () => {
+    const id = uniqueId('env');
+    await createWorkflow(t, manualWorkflow(id, [{ id: 'region', action: 'probe.record@1', input: { value: 'region {{env.WORKFLOW_TEST_REGION}}' } }]));
+    const run = await runWorkflow(t, id);
+    assert.deepEqual(run.outputs.region, { value: 'region eu-west' });
+    const secret = uniqueId('env-secret');
+    await createWorkflow(t, manualWorkflow(secret, [{ id: 'leak', action: 'probe.record@1', input: { value: '{{env.MONGODB_URI}}' } }]));
+    const refused = await runWorkflow(t, secret);
+    assert.equal(refused.error?.code, 'TEMPLATE_MISSING_VARIABLE', 'MONGODB_URI is not visible to workflows');
   });
 
   it('fails a step whose template variable is missing, with a clear error, and no retry', async () => {
