@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../../core/paths.js';
 import { freePort } from '../../scripts/local-services.js';
-import { eventually } from './test-host.js';
+import { eventually, type TestServer } from './test-host.js';
 
 export interface ServerProcess {
   url: string;
@@ -44,5 +44,21 @@ export async function startServerProcess(options: { mongodbUri: string; plugins:
       child.once('exit', () => resolve());
       child.kill(signal);
     }),
+  };
+}
+
+/**
+ * For tests that kill a process and let another take over: returns `track`, which registers a
+ * server process or an in-process server; after each test every one tracked is killed or
+ * stopped, in the order started, however the test ended.
+ */
+export function stopAfterEach(): <T extends ServerProcess | TestServer>(started: T) => T {
+  const running: Array<ServerProcess | TestServer> = [];
+  afterEach(async () => {
+    for (const started of running.splice(0)) await ('kill' in started ? started.kill() : started.stop());
+  });
+  return (started) => {
+    running.push(started);
+    return started;
   };
 }

@@ -7,8 +7,8 @@ import { MongoConnection } from '../../core/index.js';
 import { MessageModel } from '../../plugins/whatsapp/models/message.js';
 import { GraphApiDouble } from '../doubles/graph-api.js';
 import { PHONE_NUMBER_ID } from '../doubles/whatsapp-payloads.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { eventually, startTestServer, STATIC_AUTH_PLUGIN, uniqueDatabaseUri, type TestServer } from '../helpers/test-host.js';
+import { startServerProcess, stopAfterEach } from '../helpers/server-process.js';
+import { eventually, startTestServer, STATIC_AUTH_PLUGIN, uniqueDatabaseUri } from '../helpers/test-host.js';
 import { PROBE_PLUGIN as BACKUP_PROBE_PLUGIN } from '../plugins/backup/backup-test-kit.js';
 import { ACCESS_TOKEN, APP_SECRET } from '../plugins/whatsapp/harness.js';
 
@@ -16,14 +16,7 @@ const manager = { authorization: 'Bearer role:manager', 'content-type': 'applica
 
 describe('reliability: a server process killed with SIGKILL', function () {
   this.timeout(120_000);
-  let victim: ServerProcess | undefined;
-  let survivor: TestServer | undefined;
-  afterEach(async () => {
-    await victim?.kill();
-    await survivor?.stop();
-    victim = undefined;
-    survivor = undefined;
-  });
+  const track = stopAfterEach();
 
   describe('mid bulk send', () => {
     const graph = new GraphApiDouble();
@@ -34,7 +27,7 @@ describe('reliability: a server process killed with SIGKILL', function () {
       const env = { WHATSAPP_APP_SECRET: APP_SECRET, WHATSAPP_ACCESS_TOKEN: ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID: PHONE_NUMBER_ID, WHATSAPP_API_URL: graph.url };
       const settings = { whatsapp: { sendPolicies: ['whatsapp.window@1'], bulk: { concurrency: 2, leaseMs: 2_000, maxRecipients: 100 } } };
       const mongodbUri = uniqueDatabaseUri('kill_bulk');
-      victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, 'whatsapp'], env: { ...env, FLOWGATE__pluginSettings: JSON.stringify(settings) } });
+      const victim = track(await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, 'whatsapp'], env: { ...env, FLOWGATE__pluginSettings: JSON.stringify(settings) } }));
       graph.delayMs = 80;
       const recipients = Array.from({ length: 40 }, (_, i) => `+4478100${String(i).padStart(5, '0')}`);
       const started = await fetch(`${victim.url}/api/messages/bulk`, { method: 'POST', headers: manager, body: JSON.stringify({ template: { name: 'spring_sale', language: 'en_US' }, recipients }) });
@@ -45,8 +38,7 @@ describe('reliability: a server process killed with SIGKILL', function () {
       const sentBeforeKill = graph.sends.length;
 
       Object.assign(process.env, env);
-      survivor = await startTestServer({ label: 'kill_bulk', plugins: ['whatsapp'], mongodbUri, pluginSettings: settings });
-      const t = survivor;
+      const t = track(await startTestServer({ label: 'kill_bulk', plugins: ['whatsapp'], mongodbUri, pluginSettings: settings }));
       const done = await eventually(async () => {
         const p = await t.request<{ campaign: { state: string; done: number; counts: Record<string, number> } }>('get', `/api/messages/bulk/${campaign.id}`, { as: 'agent' });
         return p.body.campaign.state === 'completed' ? p.body.campaign : null;
@@ -75,9 +67,8 @@ describe('reliability: a server process killed with SIGKILL', function () {
     it('leaves no archive listed; another process backs up after the lock expires and the archive verifies', async () => {
       const mongodbUri = uniqueDatabaseUri('kill_backup');
       const plugins = ['flow', 'http', 'schedule', 'hello', 'backup', BACKUP_PROBE_PLUGIN];
-      victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...plugins], env: { BACKUP_DIR: backupDir, FLOWGATE__pluginSettings__backup__lockTtlMs: '2000' } });
-      survivor = await startTestServer({ label: 'kill_backup', plugins, mongodbUri, pluginSettings: { backup: { dir: backupDir, lockTtlMs: 2000 } } });
-      const t = survivor;
+      const victim = track(await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...plugins], env: { BACKUP_DIR: backupDir, FLOWGATE__pluginSettings__backup__lockTtlMs: '2000' } }));
+      const t = track(await startTestServer({ label: 'kill_backup', plugins, mongodbUri, pluginSettings: { backup: { dir: backupDir, lockTtlMs: 2000 } } }));
       const db = t.server.get(MongoConnection).connection.db;
       assert.ok(db);
       await db.collection('proberecords').insertMany(Array.from({ length: 15_000 }, (_, i) => ({ i, payload: randomBytes(64).toString('hex') })));

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { RedisConnection } from '../../../core/index.js';
 import { eventually, startTestServer, STATIC_AUTH_PLUGIN, uniqueDatabaseUri, type TestServer } from '../../helpers/test-host.js';
-import { startServerProcess, type ServerProcess } from '../../helpers/server-process.js';
+import { startServerProcess, stopAfterEach } from '../../helpers/server-process.js';
 import { effectCount, ENGINE_PLUGINS, manualWorkflow, type ExecutionView } from './helpers.js';
 
 const auth = { authorization: 'Bearer role:manager', 'content-type': 'application/json' };
 
 describe('core/engine: a process killed mid-step', function () {
   this.timeout(90_000);
-  let victim: ServerProcess | undefined;
-  let survivor: TestServer | undefined;
-  afterEach(async () => {
-    await victim?.kill();
-    await survivor?.stop();
-    victim = undefined;
-    survivor = undefined;
-  });
+  const track = stopAfterEach();
 
   /**
    * Runs `steps` on a separate server process, waits until the step `inflight` has done its
@@ -26,14 +19,13 @@ describe('core/engine: a process killed mid-step', function () {
     name: string, steps: Array<Record<string, unknown>>, beforeKilling: (t: TestServer) => Promise<void> = async () => undefined,
   ): Promise<{ t: TestServer; beforeKill: ExecutionView; finished: ExecutionView }> {
     const mongodbUri = uniqueDatabaseUri(name);
-    victim = await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...ENGINE_PLUGINS] });
+    const victim = track(await startServerProcess({ mongodbUri, plugins: [STATIC_AUTH_PLUGIN, ...ENGINE_PLUGINS] }));
     const created = await fetch(`${victim.url}/api/workflows`, { method: 'POST', headers: auth, body: JSON.stringify(manualWorkflow(name, steps)) });
     assert.equal(created.status, 201);
     const run = await fetch(`${victim.url}/api/workflows/${name}/run`, { method: 'POST', headers: auth, body: '{}' });
     const { eventId } = await run.json() as { eventId: string };
 
-    survivor = await startTestServer({ mongodbUri, plugins: ENGINE_PLUGINS, label: name });
-    const t = survivor;
+    const t = track(await startTestServer({ mongodbUri, plugins: ENGINE_PLUGINS, label: name }));
     const beforeKill = await eventually(async () => {
       const list = await t.request<{ items: Array<{ id: string }> }>('get', `/api/executions?eventId=${eventId}`, { as: 'viewer' });
       const id = list.body.items[0]?.id;
