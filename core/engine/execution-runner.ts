@@ -56,6 +56,9 @@ type UnitOutcome =
   | { kind: 'denied'; trail: StepTrailRecord }
   | { kind: 'deferred'; until: Date; trail: StepTrailRecord };
 
+/** A parallel branch that finished, kept while its siblings are retried or wait. */
+interface BranchResult { output: unknown }
+
 const DEFAULT_BACKOFF = { initialMs: 1_000, factor: 2, maxMs: 300_000 };
 
 /** Exponential backoff with full jitter on the upper half: delay in [d/2, d], d = initial·factor^attempt. */
@@ -168,27 +171,42 @@ export class StepDriver {
     return !signal.aborted;
   }
 
+  /**
+   * Runs the branches that have not finished yet. A branch that finished keeps its output (in
+   * `partial`, saved with the execution) while the others are retried or wait for a deferral,
+   * so it never runs again — not idempotent ones, and no policy judges a finished one twice.
+   */
   private async runParallel(state: ExecutionState, step: CompiledStep, sink: ProgressSink, signal: AbortSignal): Promise<boolean> {
     const cursor = state.cursor as NonNullable<ExecutionState['cursor']>;
     const context = this.context(state);
-    const outcomes = await Promise.all(step.actions.map((action) => this.runUnit(state, step, action, context, cursor.attempt, -1, signal, action.id)));
-    const trails = outcomes.map((o) => o.trail);
-    const failed = outcomes.find((o): o is Extract<UnitOutcome, { kind: 'error' }> => o.kind === 'error');
-    const denied = outcomes.find((o) => o.kind === 'denied');
-    const deferred = outcomes.filter((o): o is Extract<UnitOutcome, { kind: 'deferred' }> => o.kind === 'deferred');
-    // Branches are retried together; each keeps its idempotency key, so finished ones repeat no effect.
+    const earlier = (state.partial ?? []) as Array<BranchResult | null>;
+    const outcomes = await Promise.all(step.actions.map((action, i) => (earlier[i] ? null : this.runUnit(state, step, action, context, cursor.attempt, -1, signal, action.id))));
+    const ran = outcomes.filter((o): o is UnitOutcome => o !== null);
+    const results = step.actions.map((_, i): BranchResult | null => {
+      const outcome = outcomes[i];
+      return earlier[i] ?? (outcome?.kind === 'ok' ? { output: outcome.output } : null);
+    });
+    state.partial = results;
+    const others = (outcome: UnitOutcome) => ran.filter((o) => o !== outcome).map((o) => o.trail);
+    // A finished branch that is not idempotent must be on record before anything else happens.
+    const finishedUnsafe = step.actions.some((action, i) => outcomes[i]?.kind === 'ok' && !action.registered.contribution.idempotent);
+    const failed = ran.find((o): o is Extract<UnitOutcome, { kind: 'error' }> => o.kind === 'error');
+    const denied = ran.find((o) => o.kind === 'denied');
+    const deferred = ran.filter((o): o is Extract<UnitOutcome, { kind: 'deferred' }> => o.kind === 'deferred');
     const retry = step.actions.reduce((max, a) => (a.retry.max > max.max ? a.retry : max), { max: 0 } as CompiledAction['retry']);
-    if (failed) return this.settle(state, step, { ...(step.actions[0] as CompiledAction), retry }, { ...failed, trail: trails.at(-1) as StepTrailRecord }, sink, () => undefined, trails.slice(0, -1));
-    if (denied) return this.settle(state, step, step.actions[0] as CompiledAction, { kind: 'denied', trail: denied.trail }, sink, () => undefined, trails.filter((t) => t !== denied.trail));
-    if (deferred.length) {
+    if (failed) return this.settle(state, step, { ...(step.actions[0] as CompiledAction), retry }, failed, sink, () => undefined, others(failed));
+    if (denied) return this.settle(state, step, step.actions[0] as CompiledAction, denied, sink, () => undefined, others(denied));
+    const firstDeferred = deferred[0];
+    if (firstDeferred) {
       const until = new Date(Math.max(...deferred.map((d) => d.until.getTime())));
-      return this.settle(state, step, step.actions[0] as CompiledAction, { kind: 'deferred', until, trail: (deferred[0] as UnitOutcome).trail }, sink, () => undefined, trails.filter((t) => t !== deferred[0]?.trail));
+      return this.settle(state, step, step.actions[0] as CompiledAction, { ...firstDeferred, until }, sink, () => undefined, others(firstDeferred));
     }
-    const output = Object.fromEntries(step.actions.map((action, i) => [action.id, (outcomes[i] as Extract<UnitOutcome, { kind: 'ok' }>).output]));
-    state.steps[step.id] = { output, port: 'default' };
-    for (const [i, action] of step.actions.entries()) state.steps[action.id] = { output: (outcomes[i] as Extract<UnitOutcome, { kind: 'ok' }>).output, port: 'default' };
+    const outputs = (results as BranchResult[]).map((r) => r.output);
+    state.partial = null;
+    state.steps[step.id] = { output: Object.fromEntries(step.actions.map((action, i) => [action.id, outputs[i]])), port: 'default' };
+    for (const [i, action] of step.actions.entries()) state.steps[action.id] = { output: outputs[i], port: 'default' };
     this.advance(state, step, 'default');
-    return this.commit(state, sink, trails, null, step.actions.some((action) => !action.registered.contribution.idempotent));
+    return this.commit(state, sink, ran.map((o) => o.trail), null, finishedUnsafe);
   }
 
   /** Applies one unit's outcome: advance, retry later, take an error path, wait, or end. */
@@ -206,11 +224,13 @@ export class StepDriver {
         state.status = 'waiting';
         return this.commit(state, sink, trails, outcome.until);
       case 'denied':
-        // A denial has no effect to protect: the decision is saved with the next checkpoint.
+        // Saved at once: a step re-run after a crash would be judged again, and a policy that
+        // allows by then would add the allowed path's effects to the denied path's.
         state.steps[step.id] = { port: 'denied' };
+        state.partial = null;
         if (step.next.denied) this.advance(state, step, 'denied');
         else this.finish(state, 'succeeded', null);
-        return this.commit(state, sink, trails, null, false);
+        return this.commit(state, sink, trails, null);
       case 'error': {
         const { error } = outcome;
         if (error.retryable && cursor.attempt < action.retry.max && !state.simulate) {
@@ -222,15 +242,18 @@ export class StepDriver {
         }
         const failure = { code: error.code, message: error.message, stepId: step.id };
         state.steps[step.id] = { port: 'error', error: failure };
-        state.partial = null;
         if (step.next.error) {
+          state.partial = null;
           state.error = failure;
           this.advance(state, step, 'error');
         } else if (state.workflow.onError && !state.inErrorPath) {
+          state.partial = null;
           state.error = failure;
           state.inErrorPath = true;
           state.cursor = { stepId: state.workflow.onError, index: 0, attempt: 0 };
         } else {
+          // The units of this step that finished stay on record: an operator's retry resumes after them.
+          if (state.inErrorPath) state.partial = null;
           this.finish(state, 'failed', state.inErrorPath && state.error ? state.error : failure);
         }
         return this.commit(state, sink, trails, null);

@@ -62,6 +62,8 @@ export function executionIdFor(eventId: string, workflowId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 const parse = (text: string | null | undefined): unknown => (text ? JSON.parse(text) : undefined);
+/** How long a stop mark lives: longer than any process could go on running an execution without saving it. */
+const STOP_MARK_MS = 24 * 3_600_000;
 
 @injectable()
 export class WorkflowEngine implements WorkflowEvents {
@@ -69,6 +71,8 @@ export class WorkflowEngine implements WorkflowEvents {
   private registryInstance: WorkflowRegistry | null = null;
   private readonly driver: StepDriver;
   private readonly inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /** Executions this process claimed and is about to run: a cancellation aborts them before their first step. */
+  private readonly claiming = new Map<string, AbortController>();
   /** Until when (ms) this process's lease on each execution it runs is known to hold in MongoDB. */
   private readonly leasedUntil = new Map<string, number>();
   private readonly dispatching = new Set<Promise<void>>();
@@ -158,7 +162,10 @@ export class WorkflowEngine implements WorkflowEvents {
     this.cancelSubscriber = this.redis.duplicate('engine-cancel');
     await this.cancelSubscriber.connect();
     await this.cancelSubscriber.subscribe(this.cancelChannel);
-    this.cancelSubscriber.on('message', (_c: string, id: string) => this.inFlight.get(id)?.controller.abort(new Error('cancelled')));
+    this.cancelSubscriber.on('message', (_c: string, id: string) => {
+      this.inFlight.get(id)?.controller.abort(new Error('stopped'));
+      this.claiming.get(id)?.abort(new Error('stopped'));
+    });
     this.maintenance.onChange((state) => { this.accepting = !state.active; });
     this.accepting = !this.maintenance.state.active;
     this.sweepTimer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.error('engine sweep failed', { error: error.message })), this.config.engine.sweepEveryMs);
@@ -306,8 +313,7 @@ export class WorkflowEngine implements WorkflowEvents {
   // -------------------------------------------------------------------------------------------
   // Running
 
-  private launch(state: ExecutionState): void {
-    const controller = new AbortController();
+  private launch(state: ExecutionState, controller = new AbortController()): void {
     const done = this.driver.drive(state, this.mongoSink(), controller.signal)
       .catch((error: Error) => { this.logger.error('execution stopped unexpectedly; its lease will expire and it will resume', { executionId: state.id, error: error.message }); })
       .finally(() => {
@@ -329,12 +335,32 @@ export class WorkflowEngine implements WorkflowEvents {
     const ids = [...this.inFlight.keys()];
     if (this.renewing || ids.length === 0) return;
     const until = new Date(this.clock.now().getTime() + this.config.engine.leaseMs);
-    this.renewing = this.dueIndex.executionsDue(ids, until)
-      .then(() => this.executions.updateMany({ _id: { $in: ids }, 'lease.owner': this.owner }, { $set: { 'lease.until': until } }))
-      .then(() => { for (const id of ids) if (this.leasedUntil.has(id)) this.leasedUntil.set(id, until.getTime()); })
+    this.renewing = (async () => {
+      // The database's leases first: a Redis outage alone must not let them run out under live work.
+      const renewed = await this.executions.updateMany({ _id: { $in: ids }, 'lease.owner': this.owner, status: 'running' }, { $set: { 'lease.until': until } });
+      const held = renewed.matchedCount === ids.length ? ids : await this.dropLostLeases(ids);
+      for (const id of held) if (this.leasedUntil.has(id)) this.leasedUntil.set(id, until.getTime());
+      await this.dueIndex.executionsDue(held, until);
+    })()
       .catch((error: Error) => { this.logger.warn('lease renewal failed', { executions: ids.length, error: error.message }); })
       .finally(() => { this.renewing = null; });
     await this.renewing;
+  }
+
+  /**
+   * Stops running here what this process no longer holds — its lease ran out while it was slow
+   * and another process took the execution over, or it was cancelled or timed out without this
+   * process hearing of it — so that only the new owner goes on. Returns the ids still held.
+   */
+  private async dropLostLeases(ids: string[]): Promise<string[]> {
+    const records = await this.executions.find({ _id: { $in: ids } }, { status: 1, lease: 1 }).lean();
+    const held = new Set(records.filter((r) => r.status === 'running' && r.lease?.owner === this.owner).map((r) => r._id));
+    for (const id of ids.filter((i) => !held.has(i))) {
+      this.leasedUntil.delete(id);
+      this.inFlight.get(id)?.controller.abort(new Error('lease lost'));
+      this.logger.warn('execution no longer held by this process; stopped here', { executionId: id });
+    }
+    return [...held];
   }
 
   private mongoSink(): ProgressSink {
@@ -380,10 +406,41 @@ export class WorkflowEngine implements WorkflowEvents {
    */
   private async saveIfLeased(id: string, update: UpdateQuery<ExecutionRecord>): Promise<boolean> {
     const leasedFor = (this.leasedUntil.get(id) ?? 0) - this.clock.now().getTime();
-    if (this.mongo.ferretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted) {
-      return (await this.executions.updateOne({ _id: id }, update)).matchedCount === 1;
-    }
-    return this.mongo.updateOneById(this.executions, { _id: id, 'lease.owner': this.owner, status: 'running' }, update);
+    const known = this.mongo.ferretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted;
+    const saved = known
+      ? (await this.executions.updateOne({ _id: id }, update)).matchedCount === 1
+      : await this.mongo.updateOneById(this.executions, { _id: id, 'lease.owner': this.owner, status: 'running' }, update);
+    if (!saved || !this.mongo.ferretDb) return saved;
+    // On FerretDB neither form is atomic: a cancellation or timeout written since may just have
+    // been overwritten. Its mark in Redis (set before its write) says so; put the stop back.
+    const stop = await this.stopMark(id);
+    if (!stop) return true;
+    await this.executions.updateOne({ _id: id }, { $set: stop });
+    this.inFlight.get(id)?.controller.abort(new Error('stopped'));
+    return false;
+  }
+
+  private stopKey(id: string): string {
+    return `${this.redis.keyPrefix}engine.stopped:${id}`;
+  }
+
+  /**
+   * Marks an execution stopped by an operator or by its timeout, with the fields that say so,
+   * before they are written (see saveIfLeased). Best effort: without Redis the stop is only in
+   * the database, as it always is on MongoDB.
+   */
+  private async markStopped(id: string, fields: Partial<ExecutionRecord>): Promise<void> {
+    await this.redis.client.set(this.stopKey(id), JSON.stringify(fields), 'PX', STOP_MARK_MS)
+      .catch((error: Error) => this.logger.warn('stop mark not set', { executionId: id, error: error.message }));
+  }
+
+  private async clearStopMark(id: string): Promise<void> {
+    await this.redis.client.del(this.stopKey(id)).catch(() => undefined);
+  }
+
+  private async stopMark(id: string): Promise<Partial<ExecutionRecord> | null> {
+    const raw = await this.redis.client.get(this.stopKey(id)).catch(() => null);
+    return raw ? JSON.parse(raw) as Partial<ExecutionRecord> : null;
   }
 
   private announceFinished(state: ExecutionState): void {
@@ -425,24 +482,32 @@ export class WorkflowEngine implements WorkflowEvents {
       await lock.release();
     }
     if (!claimed) return false;
-    await this.dueIndex.executionDue(executionId, lease.until);
-    let state: ExecutionState;
+    const controller = new AbortController();
+    this.claiming.set(executionId, controller);
     try {
-      const workflow = await this.registry.compiledVersion(claimed.workflowId, claimed.workflowVersion);
-      state = this.stateFrom(claimed, workflow);
-    } catch (error) {
-      await this.executions.updateOne({ _id: executionId, 'lease.owner': this.owner }, {
-        $set: { status: 'failed', lease: null, finishedAt: now, cursor: null, error: { code: 'WORKFLOW_VERSION_UNAVAILABLE', message: (error as Error).message } },
-      });
-      return false;
+      await this.dueIndex.executionDue(executionId, lease.until);
+      let state: ExecutionState;
+      try {
+        const workflow = await this.registry.compiledVersion(claimed.workflowId, claimed.workflowVersion);
+        state = this.stateFrom(claimed, workflow);
+      } catch (error) {
+        await this.executions.updateOne({ _id: executionId, 'lease.owner': this.owner }, {
+          $set: { status: 'failed', lease: null, finishedAt: now, cursor: null, error: { code: 'WORKFLOW_VERSION_UNAVAILABLE', message: (error as Error).message } },
+        });
+        return false;
+      }
+      if (claimed.deadlineAt && claimed.deadlineAt < now) {
+        await this.failForTimeout(executionId);
+        return false;
+      }
+      // Cancelled between the claim and now (the message may have come, or been missed).
+      if (controller.signal.aborted || await this.stopMark(executionId)) return false;
+      this.leasedUntil.set(executionId, lease.until.getTime());
+      this.launch(state, controller);
+      return true;
+    } finally {
+      this.claiming.delete(executionId);
     }
-    if (claimed.deadlineAt && claimed.deadlineAt < now) {
-      await this.failForTimeout(executionId);
-      return false;
-    }
-    this.leasedUntil.set(executionId, lease.until.getTime());
-    this.launch(state);
-    return true;
   }
 
   private stateFrom(record: ExecutionRecord, workflow: CompiledWorkflow): ExecutionState {
@@ -510,13 +575,18 @@ export class WorkflowEngine implements WorkflowEvents {
 
   private async failForTimeout(executionId: string): Promise<void> {
     const now = this.clock.now();
+    const stop: Partial<ExecutionRecord> = { status: 'failed', lease: null, cursor: null, finishedAt: now, updatedAt: now, error: { code: 'EXECUTION_TIMEOUT', message: 'The execution ran past its timeout; the step in flight was abandoned' } };
+    await this.markStopped(executionId, stop);
     const failed = await this.executions.findOneAndUpdate(
-      { _id: executionId, status: { $in: ['running', 'waiting', 'queued'] } },
-      { $set: { status: 'failed', lease: null, cursor: null, finishedAt: now, updatedAt: now, error: { code: 'EXECUTION_TIMEOUT', message: 'The execution ran past its timeout; the step in flight was abandoned' } } },
-      { returnDocument: 'after', lean: true },
+      { _id: executionId, status: { $in: ['running', 'waiting', 'queued'] } }, { $set: stop }, { returnDocument: 'after', lean: true },
     );
     await this.dueIndex.executionDone(executionId);
-    if (!failed) return;
+    if (!failed) {
+      await this.clearStopMark(executionId);
+      return;
+    }
+    // The process running it, if another one, stops too.
+    await this.redis.client.publish(this.cancelChannel, executionId).catch(() => 0);
     this.inFlight.get(executionId)?.controller.abort(new Error('timeout'));
     this.logger.warn('execution timed out', { executionId, workflowId: failed.workflowId });
     this.counters.executions.inc({ workflow: failed.workflowId, status: 'failed' });
@@ -530,12 +600,13 @@ export class WorkflowEngine implements WorkflowEvents {
   /** Stops an execution; a step in flight is abandoned, not repeated. */
   async cancel(executionId: string): Promise<ExecutionRecord> {
     const now = this.clock.now();
+    const stop: Partial<ExecutionRecord> = { status: 'cancelled', lease: null, cursor: null, finishedAt: now, updatedAt: now };
+    await this.markStopped(executionId, stop);
     const cancelled = await this.executions.findOneAndUpdate(
-      { _id: executionId, status: { $in: ['queued', 'running', 'waiting'] } },
-      { $set: { status: 'cancelled', lease: null, cursor: null, finishedAt: now, updatedAt: now } },
-      { returnDocument: 'after', lean: true },
+      { _id: executionId, status: { $in: ['queued', 'running', 'waiting'] } }, { $set: stop }, { returnDocument: 'after', lean: true },
     );
     if (!cancelled) {
+      await this.clearStopMark(executionId);
       const existing = await this.executions.findById(executionId).lean();
       if (!existing) throw new HttpError(404, 'NOT_FOUND', `Execution ${executionId} was not found`);
       throw new HttpError(409, 'EXECUTION_FINISHED', `Execution ${executionId} is already ${existing.status}`);
@@ -556,13 +627,19 @@ export class WorkflowEngine implements WorkflowEvents {
     if (existing.status !== 'failed' || !failedStep) throw new HttpError(409, 'EXECUTION_NOT_RETRYABLE', `Only a failed execution with a failed step can be retried (this one is ${existing.status})`);
     const steps = JSON.parse(existing.stepsJson) as Record<string, unknown>;
     delete steps[failedStep];
+    // Units of the step that finished before it failed are not run again: a forEach resumes at
+    // the failed item, a parallel step runs only its unfinished branches (see StepDriver).
+    const workflow = await this.registry.compiledVersion(existing.workflowId, existing.workflowVersion);
+    const partial = parse(existing.partialJson) as unknown[] | undefined;
+    const index = workflow.byId.get(failedStep)?.forEach && Array.isArray(partial) ? partial.length : 0;
     const deadline = new Date(this.clock.now().getTime() + this.config.engine.executionTimeoutMs);
     await this.dueIndex.executionDue(executionId, this.clock.now(), deadline);
     const reset = await this.executions.updateOne(
       { _id: executionId, status: 'failed' },
-      { $set: { status: 'queued', cursor: { stepId: failedStep, index: 0, attempt: 0 }, stepsJson: JSON.stringify(steps), error: null, inErrorPath: false, finishedAt: null, lease: null, updatedAt: this.clock.now(), deadlineAt: deadline } },
+      { $set: { status: 'queued', cursor: { stepId: failedStep, index, attempt: 0 }, stepsJson: JSON.stringify(steps), error: null, inErrorPath: false, finishedAt: null, lease: null, updatedAt: this.clock.now(), deadlineAt: deadline } },
     );
     if (reset.matchedCount === 0) throw new HttpError(409, 'EXECUTION_NOT_RETRYABLE', 'The execution changed meanwhile');
+    await this.clearStopMark(executionId);
     await this.resume(executionId);
   }
 
