@@ -73,12 +73,20 @@ export class ConsentLedger {
       const existing = await this.changes.findOne({ idempotencyKey: request.idempotencyKey }).lean<ConsentChange>();
       if (!existing) throw error;
       if (existing.phone !== request.phone) throw new HttpError(409, 'CONSENT_IDEMPOTENCY_CONFLICT', 'This idempotency key was used for another phone number');
-      return { consent: await this.get(existing.phone), change: toChangeView(existing), recorded: false };
+      // The first attempt may have stored the change and stopped before moving the state (the
+      // database went away, the process died): the state is then older than the change.
+      const current = await this.records.findById(existing.phone).lean<ConsentRecord>();
+      const applied = current?.basedOn === existing._id || (current?.changedAt !== undefined && current.changedAt.getTime() >= existing.at.getTime());
+      return { consent: applied ? toView(existing.phone, current) : await this.applyAndAnnounce(existing), change: toChangeView(existing), recorded: false };
     }
+    return { consent: await this.applyAndAnnounce(change), change: toChangeView(change), recorded: true };
+  }
+
+  private async applyAndAnnounce(change: ConsentChange): Promise<ConsentView> {
     const consent = toView(change.phone, await this.apply(change));
     this.realtime.publish('consent', 'consent.changed', { ...consent, changeId: change._id });
     this.reportFact(change);
-    return { consent, change: toChangeView(change), recorded: true };
+    return consent;
   }
 
   /** The opt-in or opt-out as an analytics fact (no phone: figures carry no personal data), by source and keyword. */
