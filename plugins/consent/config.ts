@@ -55,6 +55,8 @@ export const consentConfigSchema = {
           type: 'array', description: 'Collections of other plugins and of the engine holding the phone number: matching documents are deleted',
           default: [
             { model: 'WhatsappContact', field: 'waId' },
+            // The alias `wa:<number>` that leads to a contact first known by its user id.
+            { model: 'WhatsappContact', field: '_id', prefix: 'wa:' },
             { model: 'WhatsappMessage', field: 'phone', dependents: [{ model: 'WhatsappMessageKey', field: 'messageId' }] },
             { model: 'WhatsappWebhookUpdate', field: 'payload.message.from' },
             { model: 'WhatsappWebhookUpdate', field: 'payload.contact.wa_id' },
@@ -69,6 +71,7 @@ export const consentConfigSchema = {
               model: { type: 'string', minLength: 1 },
               field: { type: 'string', minLength: 1 },
               match: { type: 'string', enum: ['equals', 'json'], default: 'equals', description: 'equals: the field is the number (digits); json: a JSON text field holds it anywhere' },
+              prefix: { type: 'string', description: 'With equals: the field is this prefix followed by the number (e.g. wa:)' },
               dependents: {
                 type: 'array', description: 'Documents that point to a deleted document by its id',
                 items: { type: 'object', additionalProperties: false, required: ['model', 'field'], properties: { model: { type: 'string' }, field: { type: 'string' } } },

@@ -32,7 +32,7 @@ export class Erasure {
       const model = this.mongo.connection.models[location.model];
       if (!model) continue; // the plugin holding it is not loaded: nothing of it to erase
       // In JSON text (engine events and executions) the number must stand alone, not inside a longer one.
-      const filter = { [location.field]: location.match === 'json' ? { $regex: `(^|[^0-9])${phone}([^0-9]|$)` } : phone };
+      const filter = { [location.field]: location.match === 'json' ? { $regex: `(^|[^0-9])${phone}([^0-9]|$)` } : `${location.prefix ?? ''}${phone}` };
       const ids = location.dependents?.length ? (await model.find(filter, { _id: 1 }).lean<Array<{ _id: unknown }>>()).map((d) => String(d._id)) : [];
       for (const dependent of location.dependents ?? []) {
         const child = this.mongo.connection.models[dependent.model];

@@ -288,7 +288,10 @@ describe('plugin consent', () => {
     it('removes the number from contacts, messages and consent; keeps a keyed hash only', async () => {
       const phone = newPhone();
       await h.t.request('post', `/api/consent/${phone}/opt-in`, { as: 'agent', body: { idempotencyKey: key(), evidence: { note: 'signed up' } } });
-      await h.deliver(inboundText('HELP', { from: phone }).payload);
+      // First known by a user id, then by the number too: the number is also an alias document's id.
+      const userId = `US.u${Date.now().toString(36)}`;
+      await h.deliver(inboundText('hello', { userId, withoutPhone: true }).payload);
+      await h.deliver(inboundText('HELP', { from: phone, userId }).payload);
       await eventually(async () => h.graph.sends.some((s) => (s.body as { to?: string }).to?.replace(/\D/g, '') === phone));
       // Let the double's status webhooks for the reply land first: anything arriving after the erasure is new data.
       await h.graph.settled();
