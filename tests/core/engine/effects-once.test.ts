@@ -57,6 +57,31 @@ describe('core/engine: effects once (single process)', function () {
     assert.equal(await redis.client.get(`${redis.keyPrefix}probe:tally:${executionId}:count`), '1', 'the non-idempotent branch ran again at every wake-up');
   });
 
+  it('an operator retry resumes a failed forEach at the failed item, and runs only the unfinished branch of a failed parallel step', async () => {
+    const redis = t.server.get(RedisConnection);
+    const attempts = async (key: string) => Number(await redis.client.get(`${redis.keyPrefix}probe:flaky:${key}`));
+    const each = uniqueId('retry-each');
+    // Item i fails its first i attempts, without retries: item 1 fails the execution once.
+    await createWorkflow(t, manualWorkflow(each, [{ id: 'each', forEach: '{{trigger.items}}', action: 'probe.flaky@1', input: { failures: '{{item}}', retryable: false } }]));
+    const failedEach = await runWorkflow(t, each, { items: [0, 1] });
+    assert.equal(failedEach.status, 'failed');
+    assert.equal((await t.request('post', `/api/executions/${failedEach.id}/retry`, { as: 'manager' })).status, 202);
+    const retriedEach = await eventually(async () => { const v = await view(t, failedEach.id); return v.status === 'succeeded' ? v : null; });
+    assert.deepEqual(retriedEach.outputs.each, [{ attempts: 1 }, { attempts: 2 }]);
+    assert.equal(await attempts(`${failedEach.id}:each:0`), 1, 'item 0 was not run again');
+
+    const both = uniqueId('retry-parallel');
+    await createWorkflow(t, manualWorkflow(both, [{ id: 'both', parallel: [
+      { id: 'count', action: 'probe.tally@1', input: {} },
+      { id: 'shaky', action: 'probe.flaky@1', input: { failures: 1, retryable: false } },
+    ] }]));
+    const failedBoth = await runWorkflow(t, both);
+    assert.equal(failedBoth.status, 'failed');
+    assert.equal((await t.request('post', `/api/executions/${failedBoth.id}/retry`, { as: 'manager' })).status, 202);
+    await eventually(async () => ((await view(t, failedBoth.id)).status === 'succeeded' ? true : null));
+    assert.equal(await redis.client.get(`${redis.keyPrefix}probe:tally:${failedBoth.id}:count`), '1', 'the finished branch was not run again');
+  });
+
   it('forEach: a unit denied into next.denied does not leave its partial outputs behind (the next step\'s `if` still applies)', async () => {
     const id = uniqueId('each-deny');
     const redis = t.server.get(RedisConnection);
