@@ -98,10 +98,12 @@ if recipient ~= '' then
   redis.call('HSET', KEYS[9], 'tokens', tostring(tokens - 1), 'at', tostring(now))
   redis.call('PEXPIRE', KEYS[9], math.ceil(pairBurst * pairInterval))
 end
-if newRecipient then
+-- Every counted send moves its recipient to now: the limit is on unique recipients in any moving
+-- window, so one reached again stays in the window until a full window after the latest send.
+if counts and recipient ~= '' then
   redis.call('ZADD', KEYS[10], now, recipient)
   redis.call('PEXPIRE', KEYS[10], messagingMs)
-  recipients = recipients + 1
+  if newRecipient then recipients = recipients + 1 end
 end
 
 -- A warning once per window: the first send past the threshold claims the window's marker.
