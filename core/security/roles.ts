@@ -5,10 +5,17 @@
 import { CoreError } from '../errors.js';
 import { ROLES, type RoleName } from '../plugin-api.js';
 
-export const roleRank = (role: RoleName): number => ROLES.length - ROLES.indexOf(role);
+/**
+ * owner 6 … viewer 1. A name outside the six (a stored typo, an older version's name) ranks 0:
+ * below every role, so it holds no permission and may grant nothing.
+ */
+export const roleRank = (role: RoleName): number => {
+  const index = ROLES.indexOf(role);
+  return index < 0 ? 0 : ROLES.length - index;
+};
 
-/** True when `role` is at least `required` in the hierarchy owner > admin > … > viewer. */
-export const roleAtLeast = (role: RoleName, required: RoleName): boolean => roleRank(role) >= roleRank(required);
+/** True when `role` is one of the six and at least `required` in the hierarchy owner > admin > … > viewer. */
+export const roleAtLeast = (role: RoleName, required: RoleName): boolean => roleRank(role) > 0 && roleRank(role) >= roleRank(required);
 
 export class PermissionCatalog {
   private readonly minimumRole = new Map<string, { role: RoleName; plugin: string }>();

@@ -1,11 +1,14 @@
 /**
  * API keys for machine clients: `fgk_<id>_<secret>`. The secret is 256 random bits, shown once;
  * only its SHA-256 is stored (a slow hash buys nothing for a secret that cannot be guessed, and
- * every request checks it). A key acts with its own role, never above its creator's.
+ * every request checks it). A key acts with the lower of its own role and its creator's current
+ * one (see the authenticator). A revocation is also kept outside the backed-up key records, so a
+ * restore cannot undo it.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Types, type Model } from 'mongoose';
 import { inject, injectable, notFound, type Principal, type RoleName } from '../../core/index.js';
+import { ApiKeyRevocationModel, type ApiKeyRevocation } from './models/api-key-revocation.js';
 import { ApiKeyModel, type ApiKey } from './models/api-key.js';
 import type { ApiKeyView } from './schemas.js';
 import { assertMayGrant } from './user-directory.js';
@@ -22,7 +25,10 @@ export function toApiKeyView(key: ApiKey): ApiKeyView {
 
 @injectable()
 export class ApiKeyRegistry {
-  constructor(@inject(ApiKeyModel.token) private readonly keys: Model<ApiKey>) {}
+  constructor(
+    @inject(ApiKeyModel.token) private readonly keys: Model<ApiKey>,
+    @inject(ApiKeyRevocationModel.token) private readonly revocations: Model<ApiKeyRevocation>,
+  ) {}
 
   /** Creates a key; the returned `key` is the only time the secret is available. */
   async create(actor: Principal, input: { name: string; role: RoleName; expiresAt?: Date }): Promise<{ key: string; record: ApiKey }> {
@@ -41,9 +47,8 @@ export class ApiKeyRegistry {
     const match = KEY_FORMAT.exec(presented);
     if (!match) return null;
     const [, id, secret] = match as unknown as [string, string, string];
-    const key = await this.keys.findById(id).lean<ApiKey>();
+    const key = await this.findLive(id);
     if (!key || !timingSafeEqual(Buffer.from(key.secretHash, 'hex'), hashSecret(secret))) return null;
-    if (!this.isLive(key)) return null;
     // At most one write a minute per key: lastUsedAt is for people, not for accounting.
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > 60_000) void this.keys.updateOne({ _id: key._id }, { $set: { lastUsedAt: new Date() } }).exec().catch(() => undefined);
     return key;
@@ -51,6 +56,13 @@ export class ApiKeyRegistry {
 
   isLive(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>): boolean {
     return !key.revokedAt && (!key.expiresAt || key.expiresAt > new Date());
+  }
+
+  /** The key while it is neither revoked (in its record or in the revocations) nor expired, else null. */
+  async findLive(id: string): Promise<ApiKey | null> {
+    if (!Types.ObjectId.isValid(id)) return null;
+    const [key, revoked] = await Promise.all([this.find(id), this.revocations.exists({ _id: id })]);
+    return key && !revoked && this.isLive(key) ? key : null;
   }
 
   async find(id: string): Promise<ApiKey | null> {
@@ -83,7 +95,25 @@ export class ApiKeyRegistry {
   async revoke(actor: Principal, id: string): Promise<ApiKey> {
     const key = await this.get(id);
     assertMayGrant(actor, key.role);
-    await this.keys.updateOne({ _id: key._id, revokedAt: null }, { $set: { revokedAt: new Date() } });
+    const revokedAt = new Date();
+    // The revocation first: once it is written, the key is refused whatever a restore does to its record.
+    await this.revocations.updateOne({ _id: key._id }, { $setOnInsert: { revokedAt } }, { upsert: true });
+    await this.keys.updateOne({ _id: key._id, revokedAt: null }, { $set: { revokedAt } });
     return key;
+  }
+
+  /**
+   * Makes the key records and the revocations agree again: records revoked before revocations
+   * were kept apart get one (once, at start), and records a restore brought back unrevoked are
+   * marked revoked again (after a restore). Both collections are small.
+   */
+  async reconcileRevocations(): Promise<void> {
+    const revokedRecords = await this.keys.find({ revokedAt: { $ne: null } }, { revokedAt: 1 }).lean<Array<Pick<ApiKey, '_id' | 'revokedAt'>>>();
+    for (const record of revokedRecords) {
+      await this.revocations.updateOne({ _id: record._id }, { $setOnInsert: { revokedAt: record.revokedAt } }, { upsert: true });
+    }
+    for (const revocation of await this.revocations.find({}).lean<ApiKeyRevocation[]>()) {
+      await this.keys.updateOne({ _id: revocation._id, revokedAt: null }, { $set: { revokedAt: revocation.revokedAt } });
+    }
   }
 }

@@ -13,6 +13,7 @@ import { identityConfigSchema, IdentityConfigToken, JwtKeyToken, type IdentityCo
 import { IdentityLifecycle } from './identity-lifecycle.js';
 import { SessionsPruneJob } from './jobs/sessions-prune.js';
 import { LoginThrottle } from './login-throttle.js';
+import { ApiKeyRevocationModel } from './models/api-key-revocation.js';
 import { ApiKeyModel } from './models/api-key.js';
 import { SessionModel } from './models/session.js';
 import { UserModel } from './models/user.js';
@@ -68,6 +69,7 @@ const identity: Plugin<IdentityConfig> = {
     r.model(UserModel);
     r.model(SessionModel);
     r.model(ApiKeyModel);
+    r.model(ApiKeyRevocationModel);
     r.permissions({
       'permissions:read': 'viewer',
       'users:read': 'manager',

@@ -81,11 +81,18 @@ export class SessionStore {
     return result.modifiedCount > 0;
   }
 
-  /** Ends the session of a refresh token, only if the token is its current one. */
-  async revokeByToken(refreshToken: string, reason: string): Promise<string | null> {
+  /**
+   * Ends the session of a refresh token at sign-out. A token that is not the session's current one
+   * is a reuse, as in `rotate`: someone else refreshed with it, so the session ends all the same
+   * (keeping it would leave them signed in). Null when there was no live session to end.
+   */
+  async revokeByToken(refreshToken: string, reason: string): Promise<{ session: Pick<Session, '_id' | 'userId'>; reused: boolean } | null> {
     const [sessionId = '', secret = ''] = refreshToken.split('.');
-    const result = await this.sessions.updateOne({ _id: sessionId, refreshHash: hashSecret(secret), revokedAt: null }, { $set: { revokedAt: new Date(), revokedReason: reason } });
-    return result.modifiedCount > 0 ? sessionId : null;
+    const session = await this.sessions.findById(sessionId, { userId: 1, refreshHash: 1, revokedAt: 1 }).lean<Pick<Session, '_id' | 'userId' | 'refreshHash' | 'revokedAt'>>();
+    if (!session || session.revokedAt) return null;
+    const reused = session.refreshHash !== hashSecret(secret);
+    if (!await this.revoke(sessionId, reused ? 'refresh token reused' : reason)) return null;
+    return { session: { _id: session._id, userId: session.userId }, reused };
   }
 
   async revokeAllOf(userId: string, reason: string): Promise<number> {

@@ -40,7 +40,8 @@ export class SignIn {
   async login(emailInput: string, password: string, origin: RequestOrigin): Promise<TokenPair> {
     const email = normalizeEmail(emailInput);
     try {
-      await this.throttle.check(email, origin.ip);
+      // Counted before the password check, so parallel guesses cannot all slip under the limit.
+      await this.throttle.attempt(email, origin.ip);
     } catch (error) {
       await this.audit.record({ actor: { kind: 'anonymous', id: 'anonymous' }, action: 'auth.login-throttled', resource: { type: 'user' }, after: { email }, status: 429, ...origin });
       throw error;
@@ -48,14 +49,13 @@ export class SignIn {
     const user = await this.users.findByEmail(email);
     const matches = await this.passwords.verify(password, user?.passwordHash ?? null);
     if (!user || !matches) {
-      await this.throttle.recordFailure(email, origin.ip);
       await this.audit.record({
         actor: { kind: 'anonymous', id: 'anonymous' }, action: 'auth.login-failed',
         resource: { type: 'user', ...(user ? { id: String(user._id) } : {}) }, after: { email, reason: user ? 'wrong password' : 'unknown email' }, status: 401, ...origin,
       });
       throw badCredentials();
     }
-    await this.throttle.reset(email, origin.ip);
+    await this.throttle.succeeded(email, origin.ip);
     if (user.status !== 'active') throw new HttpError(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     if (!user.role) throw new HttpError(403, 'ACCOUNT_HAS_NO_ROLE', 'This account has no role; ask an administrator for one');
     const refresh = await this.sessions.open(String(user._id), origin.ip);
@@ -90,7 +90,12 @@ export class SignIn {
   async logout(refreshToken: string | undefined, principal: Principal | null, origin: RequestOrigin): Promise<void> {
     const ended: string[] = [];
     const byToken = refreshToken ? await this.sessions.revokeByToken(refreshToken, 'signed out') : null;
-    if (byToken) ended.push(byToken);
+    if (byToken?.reused) {
+      await this.audit.record({
+        actor: this.audit.actorOf(principal), action: 'auth.refresh-reused', resource: { type: 'session', id: byToken.session._id },
+        after: { userId: byToken.session.userId, outcome: 'session revoked at sign-out' }, status: 204, ...origin,
+      });
+    } else if (byToken) ended.push(byToken.session._id);
     if (principal?.kind === 'user' && principal.credentialId && await this.sessions.revoke(principal.credentialId, 'signed out')) ended.push(principal.credentialId);
     for (const sessionId of ended) {
       await this.audit.record({ actor: this.audit.actorOf(principal), action: 'auth.logout', resource: { type: 'session', id: sessionId }, status: 204, ...origin });

@@ -1,5 +1,5 @@
 import { Schema, Types } from 'mongoose';
-import { defineModel, type RoleName } from '../../../core/index.js';
+import { defineModel, ROLES, type RoleName } from '../../../core/index.js';
 
 /** A machine client's key. The secret is shown once at creation; only its SHA-256 is kept. */
 export interface ApiKey {
@@ -16,7 +16,7 @@ export interface ApiKey {
 
 const schema = new Schema<ApiKey>({
   name: { type: String, required: true },
-  role: { type: String, required: true },
+  role: { type: String, required: true, enum: ROLES },
   secretHash: { type: String, required: true },
   createdBy: { type: String, required: true },
   createdAt: { type: Date, required: true },

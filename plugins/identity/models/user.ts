@@ -1,5 +1,5 @@
 import { Schema } from 'mongoose';
-import { defineModel, type RoleName } from '../../../core/index.js';
+import { defineModel, ROLES, type RoleName } from '../../../core/index.js';
 
 export type UserStatus = 'active' | 'disabled';
 
@@ -20,7 +20,7 @@ const schema = new Schema<User>({
   email: { type: String, required: true },
   name: { type: String, required: true },
   status: { type: String, required: true, enum: ['active', 'disabled'] },
-  role: { type: String, default: null },
+  role: { type: String, default: null, enum: [...ROLES, null] },
   passwordHash: { type: String, required: true },
   createdAt: { type: Date, required: true },
   updatedAt: { type: Date, required: true },
