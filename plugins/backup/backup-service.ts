@@ -13,6 +13,7 @@ import { ContentDigest, encodeDocument } from './archive/codec.js';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type CollectionEntry, type Manifest } from './archive/manifest.js';
 import { readManifest } from './archive/verifier.js';
 import { BackupAnnouncer, type ProgressReport } from './announcer.js';
+import { backedUpCollections } from './backed-up.js';
 import { connectedDb } from './connected-db.js';
 import { BackupConfigToken, type BackupConfig } from './config.js';
 import { OperationLock } from './operation-lock.js';
@@ -51,11 +52,9 @@ export class BackupService {
 
   /** The collections a backup takes: those of models registered with `backup: true`. */
   collections(): Array<{ name: string; model: string }> {
-    const byName = new Map<string, string>();
-    for (const definition of this.mongo.registered()) {
-      if (definition.backup) byName.set(this.mongo.model(definition).collection.collectionName, definition.name);
-    }
-    return [...byName].map(([name, model]) => ({ name, model })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...backedUpCollections(this.mongo)]
+      .map(([name, models]) => ({ name, model: models.map((m) => m.name).join(', ') }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**

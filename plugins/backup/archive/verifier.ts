@@ -15,7 +15,7 @@ import { ARCHIVE_FORMAT, MANIFEST_FILE, manifestSchema, type CollectionEntry, ty
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const validateManifest = createAjv().compile(manifestSchema);
 
-const invalid = (id: string, problem: string, details?: unknown) =>
+export const invalid = (id: string, problem: string, details?: unknown) =>
   new HttpError(422, 'BACKUP_ARCHIVE_INVALID', `Backup ${id} is not a usable Flowgate archive: ${problem}`, details);
 export const corrupt = (id: string, problem: string, details?: unknown) =>
   new HttpError(422, 'BACKUP_ARCHIVE_CORRUPT', `Backup ${id} is damaged: ${problem}; nothing was changed`, details);
