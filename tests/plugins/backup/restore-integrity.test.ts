@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BSON } from 'mongodb';
+import { MongoConnection } from '../../../core/index.js';
 import { ContentDigest } from '../../../plugins/backup/archive/codec.js';
 import { collectionFile, editManifest, engineSettled, forgeCollection, readLinesOf, snapshot, startBackupServer, type BackupTestServer } from './backup-test-kit.js';
 
@@ -77,5 +78,23 @@ describe('plugin backup: restore integrity', () => {
       const planted = await t.db.collection('probecaches').findOne({ _id: 'planted' as never });
       assert.equal(planted, null, `a collection no backup takes was written by the restore (${restore.status})`);
     }
+  });
+
+  it("gives restored collections the current models' indexes, even when the archive recorded none", async () => {
+    const made = await t.request<{ id: string }>('post', '/api/backups', { as: 'admin' });
+    assert.equal(made.status, 201, made.text);
+    const id = made.body.id;
+    editManifest(t.backupDir, id, (m) => {
+      for (const entry of m.collections) entry.indexes = [];
+      return m;
+    });
+    const plan = await t.request<{ confirmation: string }>('post', `/api/backups/${id}/restore`, { as: 'owner', body: {} });
+    assert.equal(plan.status, 200, plan.text);
+    const restore = await t.request('post', `/api/backups/${id}/restore`, { as: 'owner', body: { dryRun: false, confirm: plan.body.confirmation } });
+    assert.equal(restore.status, 200, restore.text);
+    const indexes = await t.db.collection('greetings').listIndexes().toArray();
+    assert.ok(indexes.some((i) => i.unique && i.key.idempotencyKey === 1), `the model's unique index is missing: ${JSON.stringify(indexes)}`);
+    const names = t.server.get(MongoConnection).connection.modelNames();
+    assert.deepEqual(names.filter((name) => name.startsWith('backup_restoring_')), [], 'the models bound to loaded copies are gone');
   });
 });
