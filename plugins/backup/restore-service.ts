@@ -1,7 +1,8 @@
 /**
  * Restores an archive into the current database or another one. Order of work, so that a
  * failure at any point before the swap leaves the target exactly as it was:
- *   1. verify the whole archive (manifest, sizes, SHA-256, every line, counts, digests);
+ *   1. verify the whole archive (manifest and its signature when a signing key is set, sizes,
+ *      SHA-256, every line, counts, digests);
  *   2. the caller must present the dry run's confirmation for this archive and target;
  *   3. (current database) enter maintenance: Agenda and the engine pause on every process;
  *   4. load each collection into a temporary collection, re-checking the file's SHA-256 while
@@ -86,7 +87,7 @@ export class RestoreService {
       if (!options.dryRun) this.announcer.progress('restore', report, force);
     };
     try {
-      const manifest = await verifyArchive(this.store, id, (checked) => progress({ ...checked, phase: 'verify' }));
+      const manifest = await verifyArchive(this.store, id, this.config.signingKey, (checked) => progress({ ...checked, phase: 'verify' }));
       const models = backedUpCollections(this.mongo);
       const foreign = manifest.collections.map((c) => c.name).filter((name) => !models.has(name));
       if (foreign.length) {

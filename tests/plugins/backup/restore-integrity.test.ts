@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { BSON } from 'mongodb';
 import { MongoConnection } from '../../../core/index.js';
 import { ContentDigest } from '../../../plugins/backup/archive/codec.js';
+import type { Manifest } from '../../../plugins/backup/archive/manifest.js';
 import { collectionFile, editManifest, engineSettled, forgeCollection, readLinesOf, snapshot, startBackupServer, type BackupTestServer } from './backup-test-kit.js';
 
 interface ErrorBody { error: { code: string; message: string } }
@@ -96,5 +97,53 @@ describe('plugin backup: restore integrity', () => {
     assert.ok(indexes.some((i) => i.unique && i.key.idempotencyKey === 1), `the model's unique index is missing: ${JSON.stringify(indexes)}`);
     const names = t.server.get(MongoConnection).connection.modelNames();
     assert.deepEqual(names.filter((name) => name.startsWith('backup_restoring_')), [], 'the models bound to loaded copies are gone');
+  });
+});
+
+describe('plugin backup: signed archives (BACKUP_SIGNING_KEY)', () => {
+  let t: BackupTestServer;
+  before(async () => {
+    t = await startBackupServer('backup_signed', { pluginSettings: { backup: { signingKey: 'a test key of at least thirty-two characters' } } });
+    await t.request('post', '/api/hello/greetings', { as: 'agent', body: { name: 'Ada' } });
+    await engineSettled(t.db, 1);
+  });
+  after(async () => { await t.stop(); });
+
+  const backUp = async (): Promise<string> => {
+    const made = await t.request<{ id: string }>('post', '/api/backups', { as: 'admin' });
+    assert.equal(made.status, 201, made.text);
+    return made.body.id;
+  };
+  const dryRun = (id: string) => t.request<ErrorBody>('post', `/api/backups/${id}/restore`, { as: 'owner', body: {} });
+
+  it('signs each manifest and accepts an archive as it was made', async () => {
+    const id = await backUp();
+    const manifest = JSON.parse(readFileSync(join(t.backupDir, id, 'manifest.json'), 'utf8')) as Manifest;
+    assert.match(manifest.signature ?? '', /^[a-f0-9]{64}$/);
+    const plan = await dryRun(id);
+    assert.equal(plan.status, 200, plan.text);
+  });
+
+  it('refuses an archive edited with every checksum made consistent', async () => {
+    const id = await backUp();
+    const lines = readLinesOf(collectionFile(t.backupDir, id, 'greetings'));
+    forgeCollection(t.backupDir, id, 'greetings', lines.map((line) => line.replace('"Ada"', '"Mallory"')));
+    assert.ok(readLinesOf(collectionFile(t.backupDir, id, 'greetings')).some((line) => line.includes('Mallory')), 'the forged archive holds the edit');
+    const plan = await dryRun(id);
+    assert.equal(plan.status, 422, plan.text);
+    assert.equal(plan.body.error.code, 'BACKUP_ARCHIVE_INVALID');
+    assert.match(plan.body.error.message, /signature does not match/);
+  });
+
+  it('refuses an archive whose signature was removed', async () => {
+    const id = await backUp();
+    editManifest(t.backupDir, id, (m) => {
+      delete m.signature;
+      return m;
+    });
+    const plan = await dryRun(id);
+    assert.equal(plan.status, 422, plan.text);
+    assert.equal(plan.body.error.code, 'BACKUP_ARCHIVE_INVALID');
+    assert.match(plan.body.error.message, /not signed/);
   });
 });
