@@ -10,9 +10,10 @@ import { createGzip } from 'node:zlib';
 import type { Db } from 'mongodb';
 import { inject, injectable, coreVersion, HttpError, LoggerToken, MongoConnection, notFound, type Logger, type Principal } from '../../core/index.js';
 import { ContentDigest, encodeDocument } from './archive/codec.js';
-import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type CollectionEntry, type Manifest } from './archive/manifest.js';
+import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, manifestSignature, type CollectionEntry, type Manifest } from './archive/manifest.js';
 import { readManifest } from './archive/verifier.js';
 import { BackupAnnouncer, type ProgressReport } from './announcer.js';
+import { backedUpCollections } from './backed-up.js';
 import { connectedDb } from './connected-db.js';
 import { BackupConfigToken, type BackupConfig } from './config.js';
 import { OperationLock } from './operation-lock.js';
@@ -51,11 +52,9 @@ export class BackupService {
 
   /** The collections a backup takes: those of models registered with `backup: true`. */
   collections(): Array<{ name: string; model: string }> {
-    const byName = new Map<string, string>();
-    for (const definition of this.mongo.registered()) {
-      if (definition.backup) byName.set(this.mongo.model(definition).collection.collectionName, definition.name);
-    }
-    return [...byName].map(([name, model]) => ({ name, model })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...backedUpCollections(this.mongo)]
+      .map(([name, models]) => ({ name, model: models.map((m) => m.name).join(', ') }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
@@ -86,7 +85,7 @@ export class BackupService {
           done.documents += entries.at(-1)?.documents ?? 0;
         }
         const finishedAt = new Date();
-        manifest = {
+        const unsigned: Manifest = {
           format: ARCHIVE_FORMAT,
           formatVersion: ARCHIVE_FORMAT_VERSION,
           id,
@@ -99,6 +98,8 @@ export class BackupService {
           collections: entries,
           totals: { documents: done.documents, bytes: entries.reduce((sum, e) => sum + e.bytes, 0) },
         };
+        const key = this.config.signingKey;
+        manifest = key === undefined ? unsigned : { ...unsigned, signature: manifestSignature(unsigned, key) };
         await draft.commit(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
       } catch (error) {
         await draft.abort().catch(() => undefined);

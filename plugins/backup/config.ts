@@ -11,6 +11,10 @@ export const backupConfigSchema = {
       description: 'How long the backup/restore lock outlives a process that died holding it',
     },
     batchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000, description: 'Documents per cursor batch and per insert while restoring' },
+    signingKey: {
+      type: 'string', minLength: 32, 'x-secret': true,
+      description: 'HMAC key that signs each manifest (BACKUP_SIGNING_KEY); when set, only archives signed with it are restored',
+    },
   },
 } as const;
 

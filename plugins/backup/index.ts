@@ -34,7 +34,7 @@ const backup: Plugin<BackupConfig> = {
     core: '^0.1.0',
     description: 'Scheduled and on-demand backups of every registered collection; verified restores',
     configSchema: backupConfigSchema,
-    environment: { BACKUP_DIR: 'dir' },
+    environment: { BACKUP_DIR: 'dir', BACKUP_SIGNING_KEY: 'signingKey' },
   },
   register(r) {
     r.bind(BackupConfigToken).toConstantValue(r.config);

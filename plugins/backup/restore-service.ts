@@ -1,22 +1,28 @@
 /**
  * Restores an archive into the current database or another one. Order of work, so that a
  * failure at any point before the swap leaves the target exactly as it was:
- *   1. verify the whole archive (manifest, sizes, SHA-256, every line, counts, digests);
+ *   1. verify the whole archive (manifest and its signature when a signing key is set, sizes,
+ *      SHA-256, every line, counts, digests);
  *   2. the caller must present the dry run's confirmation for this archive and target;
  *   3. (current database) enter maintenance: Agenda and the engine pause on every process;
  *   4. load each collection into a temporary collection, re-checking the file's SHA-256 while
  *      reading, then read each one back: count and content digest must match the manifest;
+ *      (current database) build the current models' indexes on it, which can fail on data that
+ *      an older version allowed (a duplicate of a key that is unique now);
  *   5. swap by renames (FerretDB v1 has `renameCollection` but not `dropTarget`): the live
  *      collection is renamed aside, the loaded one takes its name; any failure renames back;
  *   6. count again, drop the set-aside collections, leave maintenance.
+ * Only collections that this server backs up (models registered with `backup: true`) are ever
+ * written: the archive is untrusted input, and its checksums only prove it is self-consistent.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db, Document } from 'mongodb';
-import { inject, injectable, HttpError, LoggerToken, Maintenance, MongoConnection, notFound, type Logger, type Principal } from '../../core/index.js';
+import { inject, injectable, HttpError, LoggerToken, Maintenance, MongoConnection, notFound, type Logger, type ModelDefinition, type Principal } from '../../core/index.js';
 import { ContentDigest, encodeDocument } from './archive/codec.js';
 import { MANIFEST_FILE, type CollectionEntry, type Manifest } from './archive/manifest.js';
-import { checkEntry, readCollection, verifyArchive } from './archive/verifier.js';
+import { checkEntry, invalid, readCollection, verifyArchive } from './archive/verifier.js';
 import { BackupAnnouncer, type ProgressReport } from './announcer.js';
+import { backedUpCollections } from './backed-up.js';
 import { connectedDb } from './connected-db.js';
 import { BackupConfigToken, type BackupConfig } from './config.js';
 import { OperationLock } from './operation-lock.js';
@@ -62,8 +68,9 @@ export class RestoreService {
   /**
    * A dry run (the default) verifies the archive and says what a restore would replace; a real
    * run needs the dry run's confirmation. Throws 404, 409 BACKUP_IN_PROGRESS, 422
-   * BACKUP_ARCHIVE_INVALID / BACKUP_ARCHIVE_CORRUPT, 428 BACKUP_CONFIRMATION_REQUIRED, or 500
-   * BACKUP_RESTORE_FAILED (the target is left as it was).
+   * BACKUP_ARCHIVE_INVALID (also for a collection this server does not back up) /
+   * BACKUP_ARCHIVE_CORRUPT, 428 BACKUP_CONFIRMATION_REQUIRED, or 500 BACKUP_RESTORE_FAILED (the
+   * target is left as it was, unless the message says the data was replaced).
    */
   async restore(id: string, options: RestoreOptions): Promise<RestoreResult> {
     if (!(await this.store.has(id))) throw notFound('Backup', id);
@@ -72,6 +79,7 @@ export class RestoreService {
     const target = options.targetDatabase ?? this.currentDb.databaseName;
     const isCurrent = target === this.currentDb.databaseName;
     const db = isCurrent ? this.currentDb : this.mongo.connection.getClient().db(target);
+    let replaced = false;
     let report: ProgressReport = { id, collection: '', documents: 0, totalDocuments: 0, bytes: 0, phase: 'verify' };
     const progress = (update: Partial<ProgressReport>, force = false) => {
       report = { ...report, ...update };
@@ -79,7 +87,12 @@ export class RestoreService {
       if (!options.dryRun) this.announcer.progress('restore', report, force);
     };
     try {
-      const manifest = await verifyArchive(this.store, id, (checked) => progress({ ...checked, phase: 'verify' }));
+      const manifest = await verifyArchive(this.store, id, this.config.signingKey, (checked) => progress({ ...checked, phase: 'verify' }));
+      const models = backedUpCollections(this.mongo);
+      const foreign = manifest.collections.map((c) => c.name).filter((name) => !models.has(name));
+      if (foreign.length) {
+        throw invalid(id, `it contains collections that this server does not back up: ${foreign.join(', ')} (only collections of models registered with \`backup: true\` are restored; is the plugin that owns them loaded?); nothing was changed`, { collections: foreign });
+      }
       const plan = await this.plan(manifest, db, isCurrent);
       if (options.dryRun) return plan;
       if (options.confirm !== plan.confirmation) {
@@ -88,18 +101,22 @@ export class RestoreService {
       this.announcer.started('restore', id, { targetDatabase: target, currentDatabase: isCurrent });
       if (isCurrent) await this.maintenance.enter(`restoring backup ${id}`);
       try {
-        await this.replaceCollections(id, manifest, db, (update, force) => progress({ ...update, totalDocuments: manifest.totals.documents }, force));
+        // The current models' indexes go onto the loaded copies before the swap, so that data
+        // they do not accept fails the restore while the live collections are still untouched.
+        await this.replaceCollections(id, manifest, db, isCurrent ? models : null, (update, force) => progress({ ...update, totalDocuments: manifest.totals.documents }, force));
+        replaced = true;
       } finally {
         if (isCurrent) await this.maintenance.exit();
       }
-      if (isCurrent) for (const definition of this.mongo.registered()) await this.mongo.model(definition).createIndexes();
       const result: RestoreResult = { ...plan, dryRun: false, durationMs: Date.now() - started, verified: true };
       delete result.confirmation;
       this.announcer.succeeded('restore', id, options.actor, { targetDatabase: target, documents: manifest.totals.documents, durationMs: result.durationMs });
       this.logger.warn('backup restored', { id, targetDatabase: target, documents: manifest.totals.documents, durationMs: result.durationMs });
       return result;
     } catch (error) {
-      const failure = error instanceof HttpError ? error : new HttpError(500, 'BACKUP_RESTORE_FAILED', `Restore of ${id} failed and was rolled back, the data is as it was: ${(error as Error).message}`);
+      const failure = error instanceof HttpError ? error : new HttpError(500, 'BACKUP_RESTORE_FAILED', replaced
+        ? `Restore of ${id} replaced the data but did not finish: ${(error as Error).message}`
+        : `Restore of ${id} failed and was rolled back, the data is as it was: ${(error as Error).message}`);
       if (!options.dryRun) {
         this.announcer.failed('restore', id, options.actor, { code: failure.code, message: failure.message });
         this.logger.error('restore failed', { id, targetDatabase: target, error: (error as Error).message });
@@ -133,7 +150,14 @@ export class RestoreService {
     };
   }
 
-  private async replaceCollections(id: string, manifest: Manifest, db: Db, progress: (update: Partial<ProgressReport>, force?: boolean) => void): Promise<void> {
+  /** `models`: whose indexes to build on each loaded collection (by name), or null to build none. */
+  private async replaceCollections(
+    id: string,
+    manifest: Manifest,
+    db: Db,
+    models: ReadonlyMap<string, Array<ModelDefinition<unknown>>> | null,
+    progress: (update: Partial<ProgressReport>, force?: boolean) => void,
+  ): Promise<void> {
     const run = randomBytes(3).toString('hex');
     await this.dropLeftoverLoads(db);
     const swaps: Swap[] = manifest.collections.map((entry, index) => ({ name: entry.name, loading: `${LOADING_PREFIX}${run}_${index}`, aside: null, swapped: false }));
@@ -144,6 +168,7 @@ export class RestoreService {
         await this.load(id, entry, db, swap.loading, (documents) => progress({ collection: entry.name, documents: done + documents, phase: 'load' }));
         progress({ collection: entry.name, documents: done + entry.documents, phase: 'check' }, true);
         await this.checkLoaded(entry, db, swap.loading);
+        for (const definition of models?.get(entry.name) ?? []) await this.buildIndexes(definition, swap.loading);
         done += entry.documents;
       }
     } catch (error) {
@@ -192,6 +217,22 @@ export class RestoreService {
     for (const index of entry.indexes) {
       const { key, name, ...options } = index as { key: Record<string, 1 | -1>; name: string } & Record<string, unknown>;
       await collection.createIndex(key, { ...options, name });
+    }
+  }
+
+  /**
+   * Builds a model's indexes on a loaded collection, through a short-lived model bound to it so
+   * that mongoose derives the indexes exactly as it does for the live collection at startup.
+   */
+  private async buildIndexes(definition: ModelDefinition<unknown>, collection: string): Promise<void> {
+    const connection = this.mongo.connection;
+    const staged = connection.model(`${collection}:${definition.name}`, definition.schema, collection);
+    try {
+      await staged.createIndexes();
+    } catch (error) {
+      throw new Error(`the archive's data does not fit the indexes of model ${definition.name}: ${(error as Error).message}`);
+    } finally {
+      connection.deleteModel(staged.modelName);
     }
   }
 

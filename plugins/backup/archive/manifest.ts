@@ -3,6 +3,7 @@
  * an archive. On restore it is untrusted input (the archive may come from anywhere), so it is
  * validated against this schema before any of its names is used.
  */
+import { createHmac } from 'node:crypto';
 import type { FromSchema } from 'json-schema-to-ts';
 
 export const ARCHIVE_FORMAT = 'flowgate-backup';
@@ -61,8 +62,19 @@ export const manifestSchema = {
       type: 'object', additionalProperties: false, required: ['documents', 'bytes'],
       properties: { documents: { type: 'integer', minimum: 0 }, bytes: { type: 'integer', minimum: 0 } },
     },
+    signature: { ...sha256, description: 'HMAC-SHA256 of the rest of the manifest, keyed by BACKUP_SIGNING_KEY (see manifestSignature)' },
   },
 } as const;
 
 export type Manifest = FromSchema<typeof manifestSchema>;
 export type CollectionEntry = FromSchema<typeof collectionEntrySchema>;
+
+/**
+ * The manifest's HMAC-SHA256 under `key`, over its JSON without the signature. The manifest
+ * holds every file's SHA-256 and content digest, so this one signature covers the whole archive:
+ * without the key, no edit to any file can be made consistent again.
+ */
+export function manifestSignature(manifest: Manifest, key: string): string {
+  const { signature: _signature, ...signed } = manifest;
+  return createHmac('sha256', key).update(JSON.stringify(signed)).digest('hex');
+}

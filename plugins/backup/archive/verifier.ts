@@ -4,18 +4,18 @@
  * line is an Extended JSON document, as many as recorded, with the recorded content digest. A
  * truncated, modified or foreign archive fails here with 422 and a message naming the problem.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createAjv, describeErrors, HttpError } from '../../../core/index.js';
 import type { BackupStore } from '../storage/backup-store.js';
 import { ContentDigest, decodeLine, readLines } from './codec.js';
-import { ARCHIVE_FORMAT, MANIFEST_FILE, manifestSchema, type CollectionEntry, type Manifest } from './manifest.js';
+import { ARCHIVE_FORMAT, MANIFEST_FILE, manifestSchema, manifestSignature, type CollectionEntry, type Manifest } from './manifest.js';
 
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const validateManifest = createAjv().compile(manifestSchema);
 
-const invalid = (id: string, problem: string, details?: unknown) =>
+export const invalid = (id: string, problem: string, details?: unknown) =>
   new HttpError(422, 'BACKUP_ARCHIVE_INVALID', `Backup ${id} is not a usable Flowgate archive: ${problem}`, details);
 export const corrupt = (id: string, problem: string, details?: unknown) =>
   new HttpError(422, 'BACKUP_ARCHIVE_CORRUPT', `Backup ${id} is damaged: ${problem}; nothing was changed`, details);
@@ -101,6 +101,20 @@ export async function readCollection(
   return { bytes, sha256: sha256.digest('hex'), documents, contentDigest: digest.hex() };
 }
 
+/**
+ * With a signing key, only a manifest signed with it is accepted: unsigned (made without the key,
+ * or stripped) or signed otherwise (edited, or another key) is refused with 422 BACKUP_ARCHIVE_INVALID.
+ */
+function checkSignature(id: string, manifest: Manifest, key: string): void {
+  if (manifest.signature === undefined) {
+    throw invalid(id, 'its manifest is not signed, and this server only restores archives signed with its BACKUP_SIGNING_KEY; nothing was changed');
+  }
+  // Both are 64 hex digits (the manifest schema checks the signature's form).
+  if (!timingSafeEqual(Buffer.from(manifestSignature(manifest, key), 'hex'), Buffer.from(manifest.signature, 'hex'))) {
+    throw invalid(id, 'its manifest signature does not match: the archive was modified after the backup, or signed with another BACKUP_SIGNING_KEY; nothing was changed');
+  }
+}
+
 /** Compares a reading with the manifest; throws 422 BACKUP_ARCHIVE_CORRUPT on any difference. */
 export function checkEntry(id: string, entry: CollectionEntry, reading: FileReading): void {
   const problems: string[] = [];
@@ -118,9 +132,11 @@ export function checkEntry(id: string, entry: CollectionEntry, reading: FileRead
 export async function verifyArchive(
   store: BackupStore,
   id: string,
+  signingKey: string | undefined,
   onProgress?: (progress: { collection: string; documents: number; totalDocuments: number }) => void,
 ): Promise<Manifest> {
   const manifest = await readManifest(store, id);
+  if (signingKey !== undefined) checkSignature(id, manifest, signingKey);
   const totalDocuments = manifest.totals.documents;
   let done = 0;
   for (const entry of manifest.collections) {
