@@ -9,7 +9,7 @@ import { inject, injectable, LoggerToken, MongoConnection, Realtime, type Logger
 import { sha256 } from './canonical.js';
 import { entryHash } from './chain.js';
 import { AuditConfigToken, type AuditConfig } from './config.js';
-import { AuditDigestModel, type AuditDigest } from './models/audit-digest.js';
+import { AuditCheckpointModel, AuditDigestModel, type AuditCheckpoint, type AuditDigest } from './models/audit-digest.js';
 import { AuditEntryModel, type AuditActor, type AuditEntry } from './models/audit-entry.js';
 import { Pseudonyms, type SubjectKind } from './redaction.js';
 import type { AuditEntryView } from './schemas.js';
@@ -56,6 +56,7 @@ export class AuditLog {
   constructor(
     @inject(AuditEntryModel.token) private readonly entries: Model<AuditEntry>,
     @inject(AuditDigestModel.token) private readonly digests: Model<AuditDigest>,
+    @inject(AuditCheckpointModel.token) private readonly checkpoints: Model<AuditCheckpoint>,
     @inject(AuditSequence) private readonly sequence: AuditSequence,
     @inject(Pseudonyms) private readonly pseudonyms: Pseudonyms,
     @inject(AuditConfigToken) private readonly config: AuditConfig,
@@ -92,7 +93,12 @@ export class AuditLog {
     const content = this.content(id, record);
     for (let attempt = 0; attempt < 5; attempt++) {
       const started = performance.now();
-      const { seq, at } = await this.sequence.next();
+      const taken = await this.sequence.next();
+      if (!taken) {
+        await this.resyncSequence();
+        continue;
+      }
+      const { seq, at } = taken;
       const entry: AuditEntry = { ...content, seq, at };
       try {
         // The sealer waits for numbers in flight, but not for ever: one held too long is given up.
@@ -135,10 +141,18 @@ export class AuditLog {
     };
   }
 
-  /** Puts the counter past the highest stored number (Redis lost its data, or a restore). */
+  /**
+   * Puts the counter past every number the database knows (Redis lost its data, or a restore):
+   * the highest stored entry, and the newest digest and checkpoint, whose numbers may have been
+   * pruned or never written. A number at or below those would never be sealed.
+   */
   async resyncSequence(): Promise<void> {
-    const last = await this.entries.findOne({}, { seq: 1 }).sort({ seq: -1 }).lean<{ seq: number }>();
-    if (last) await this.sequence.raiseTo(last.seq);
+    const [last, digest, checkpoint] = await Promise.all([
+      this.entries.findOne({}, { seq: 1 }).sort({ seq: -1 }).lean<{ seq: number }>(),
+      this.digests.findOne({}, { lastSeq: 1 }).sort({ digestNo: -1 }).lean<{ lastSeq: number }>(),
+      this.checkpoints.findById('checkpoint', { throughSeq: 1 }).lean<{ throughSeq: number }>(),
+    ]);
+    await this.sequence.raiseTo(Math.max(last?.seq ?? 0, digest?.lastSeq ?? 0, checkpoint?.throughSeq ?? 0));
   }
 
   async list(query: AuditQuery): Promise<AuditEntryView[]> {

@@ -174,6 +174,7 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
       push(report.digests, { digestNo: digest.digestNo, problem: 'signature invalid' });
     }
     if (digest.seqs.length !== digest.hashes.length) push(report.digests, { digestNo: digest.digestNo, problem: 'malformed: seqs and hashes differ in length' });
+    if (input.head?.digestNo === digest.digestNo && input.head.digestHash !== digest.digestHash) push(report.digests, { digestNo: digest.digestNo, problem: 'differs from the digest the sealer announced' });
 
     const sealed = new Map<number, string>();
     digest.seqs.forEach((seq, i) => sealed.set(seq, digest.hashes[i] as string));
@@ -205,8 +206,8 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
 
   if (input.head && input.head.digestNo > previous.digestNo) {
     for (let missing = previous.digestNo + 1; missing <= input.head.digestNo; missing++) push(report.digests, { digestNo: missing, problem: 'missing (the newest digests were removed)' });
-  } else if (input.head && input.head.digestNo === previous.digestNo && input.head.digestHash !== previous.digestHash) {
-    push(report.digests, { digestNo: previous.digestNo, problem: 'differs from the digest the sealer announced' });
+  } else if (input.head?.digestNo === anchor.digestNo && input.head.digestHash !== anchor.digestHash) {
+    push(report.digests, { digestNo: anchor.digestNo, problem: 'differs from the digest the sealer announced' });
   }
   report.ok = !report.modified.length && !report.deleted.length && !report.inserted.length && !report.reordered.length && !report.digests.length;
   return report;

@@ -15,7 +15,7 @@ import { startAuditServer, type AuditTestServer } from './audit-host.js';
 
 describe('audit chain: tampering, races and lost state', () => {
   let t: AuditTestServer;
-  beforeEach(async () => { t = await startAuditServer('review3-chain', { maxEntriesPerDigest: 5 }); });
+  beforeEach(async () => { t = await startAuditServer('audit-chain', { maxEntriesPerDigest: 5 }); });
   afterEach(async () => { await t?.stop(); });
 
   it('does not re-seal (and so make verifiable) a tail whose digest was removed and whose entries were altered', async () => {
