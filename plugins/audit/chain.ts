@@ -40,6 +40,11 @@ export interface ChainAnchor {
 
 export const GENESIS_ANCHOR: ChainAnchor = { digestNo: 0, digestHash: GENESIS_HASH, throughSeq: 0 };
 
+/** The retention checkpoint: an anchor the prune signed, since moving it would hide removed digests. */
+export interface SignedAnchor extends ChainAnchor {
+  signature?: string;
+}
+
 const iso = (value: Date | string): string => (value instanceof Date ? value.toISOString() : value);
 
 /** SHA-256 of an entry's canonical content without `seq` (see the module comment). */
@@ -57,6 +62,10 @@ export function digestHash(digest: Omit<ChainDigest, 'digestHash' | 'signature'>
 }
 
 export const signDigestHash = (key: Buffer, hash: string): string => hmacSha256(key, hash);
+
+/** HMAC of the anchor's fields; the `checkpoint` label keeps it from ever matching a digest's signature. */
+export const signCheckpoint = (key: Buffer, anchor: ChainAnchor): string =>
+  hmacSha256(key, canonicalJson({ checkpoint: { digestNo: anchor.digestNo, digestHash: anchor.digestHash, throughSeq: anchor.throughSeq } }));
 
 export interface EntryFinding {
   seq: number;
@@ -92,7 +101,10 @@ export interface VerifyInput {
   digests: AsyncIterable<ChainDigest>;
   /** Entries in ascending `seq`. */
   entries: AsyncIterable<ChainEntry>;
+  /** Where an export starts (nothing signs it; the file is checked as given). */
   anchor?: ChainAnchor;
+  /** Where the stored chain starts after retention, instead of `anchor`: with `signingKey`, its signature is checked. */
+  checkpoint?: SignedAnchor | null;
   /** The newest digest the sealer announced (kept outside the database), to notice a cut-off tail. */
   head?: { digestNo: number; digestHash: string } | null;
   /** Checks each digest's signature when given. */
@@ -111,7 +123,7 @@ interface CheckedDigest {
 
 /** Walks digests and entries once, side by side, holding three digests' findings in memory. */
 export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
-  const anchor = input.anchor ?? GENESIS_ANCHOR;
+  const anchor = input.checkpoint ?? input.anchor ?? GENESIS_ANCHOR;
   const max = input.maxFindings ?? 1000;
   const report: VerifyReport = {
     ok: true, digestsChecked: 0, entriesChecked: 0, unsealedEntries: 0, unverifiableEntries: 0, lastSealedSeq: anchor.throughSeq,
@@ -121,6 +133,10 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     if (list.length < max) list.push(item);
     else report.truncated = true;
   };
+  // A checkpoint moved forward by hand hides the digests (and entries) before it.
+  if (input.checkpoint && input.signingKey && !sameHex(signCheckpoint(input.signingKey, input.checkpoint), input.checkpoint.signature ?? '')) {
+    push(report.digests, { digestNo: input.checkpoint.digestNo, problem: 'retention checkpoint not signed with the key' });
+  }
   const entries = input.entries[Symbol.asyncIterator]();
   let pending: ChainEntry | null = null;
   const next = async (): Promise<ChainEntry | null> => {

@@ -78,7 +78,9 @@ export class AuditExport {
         await emit(`${JSON.stringify({ type: 'entry', entry })}\n`);
       }
     }
-    const digestFilter: Record<string, unknown> = { digestNo: { $gt: anchor.digestNo, ...(lastDigest ? { $lte: lastDigest.digestNo } : {}) } };
+    // A digest sealed while the entries streamed may cover entries written after they were read:
+    // the export stops at the newest digest that existed when it started.
+    const digestFilter = { digestNo: { $gt: anchor.digestNo, $lte: lastDigest?.digestNo ?? newest?.digestNo ?? anchor.digestNo } };
     const digestCursor = this.digests.collection.find(digestFilter, { projection: { _id: 0 } }).sort({ digestNo: 1 }).batchSize(100);
     for await (const digest of digestCursor) {
       if (format === 'csv') await emit(`${['digest', digest.lastSeq, digest.digestNo, (digest.sealedAt as Date).toISOString(), '', '', '', '', '', '', '', '', '', digest.digestHash, JSON.stringify(digest)].map(csvCell).join(',')}\r\n`);

@@ -6,7 +6,8 @@
 import type { Model } from 'mongoose';
 import { inject, injectable } from '../../core/index.js';
 import { AuditLog } from './audit-log.js';
-import { AuditConfigToken, type AuditConfig } from './config.js';
+import { signCheckpoint } from './chain.js';
+import { AuditConfigToken, AuditKeysToken, type AuditConfig, type AuditKeys } from './config.js';
 import { AuditCheckpointModel, AuditDigestModel, type AuditCheckpoint, type AuditDigest } from './models/audit-digest.js';
 import { AuditEntryModel, type AuditEntry } from './models/audit-entry.js';
 
@@ -24,6 +25,7 @@ export class RetentionPruner {
     @inject(AuditCheckpointModel.token) private readonly checkpoints: Model<AuditCheckpoint>,
     @inject(AuditLog) private readonly log: AuditLog,
     @inject(AuditConfigToken) private readonly config: AuditConfig,
+    @inject(AuditKeysToken) private readonly keys: AuditKeys,
   ) {}
 
   /** Prunes digests whose newest entry is older than the cutoff (default: now − retentionDays). */
@@ -40,9 +42,10 @@ export class RetentionPruner {
     const last = await this.digests.findOne({ digestNo: throughNo }).lean<AuditDigest>();
     if (!last) return { digests: 0, entries: 0 };
     // Checkpoint first: if the process dies midway, verification already starts past what is being removed.
+    const anchor = { digestNo: last.digestNo, digestHash: last.digestHash, throughSeq: last.lastSeq };
     await this.checkpoints.updateOne(
       { _id: 'checkpoint' },
-      { $set: { digestNo: last.digestNo, digestHash: last.digestHash, throughSeq: last.lastSeq, prunedAt: new Date() } },
+      { $set: { ...anchor, prunedAt: new Date(), signature: signCheckpoint(this.keys.signing, anchor) } },
       { upsert: true },
     );
     const removedEntries = await this.entries.deleteMany({ seq: { $lte: last.lastSeq } });

@@ -5,7 +5,7 @@
  */
 import type { Model } from 'mongoose';
 import { inject, injectable, LoggerToken, Realtime, RedisConnection, type Logger } from '../../core/index.js';
-import { digestHash, entryHash, GENESIS_ANCHOR, signDigestHash, type ChainAnchor, type ChainEntry } from './chain.js';
+import { digestHash, entryHash, GENESIS_ANCHOR, signDigestHash, type ChainAnchor, type ChainEntry, type SignedAnchor } from './chain.js';
 import { AuditConfigToken, AuditKeysToken, type AuditConfig, type AuditKeys } from './config.js';
 import { AuditCheckpointModel, AuditDigestModel, type AuditCheckpoint, type AuditDigest } from './models/audit-digest.js';
 import { AuditEntryModel, type AuditEntry } from './models/audit-entry.js';
@@ -35,10 +35,15 @@ export class DigestSealer {
     return raw ? JSON.parse(raw) as { digestNo: number; digestHash: string } : null;
   }
 
+  /** The retention checkpoint with its signature, or null when nothing was pruned. */
+  async checkpoint(): Promise<SignedAnchor | null> {
+    const checkpoint = await this.checkpoints.findById('checkpoint').lean<AuditCheckpoint>();
+    return checkpoint && { digestNo: checkpoint.digestNo, digestHash: checkpoint.digestHash, throughSeq: checkpoint.throughSeq, signature: checkpoint.signature };
+  }
+
   /** The start of the chain: the retention checkpoint, or genesis. */
   async anchor(): Promise<ChainAnchor> {
-    const checkpoint = await this.checkpoints.findById('checkpoint').lean<AuditCheckpoint>();
-    return checkpoint ? { digestNo: checkpoint.digestNo, digestHash: checkpoint.digestHash, throughSeq: checkpoint.throughSeq } : GENESIS_ANCHOR;
+    return (await this.checkpoint()) ?? GENESIS_ANCHOR;
   }
 
   /**

@@ -19,12 +19,12 @@ export class ChainVerification {
 
   /** Reads every digest and entry once; memory holds one digest's entries at a time. */
   async verify(maxFindings = 1000, onProgress?: EntryProgress): Promise<VerifyReport> {
-    const [anchor, head, total] = await Promise.all([this.sealer.anchor(), this.sealer.head(), onProgress ? this.entries.estimatedDocumentCount() : 0]);
+    const [checkpoint, head, total] = await Promise.all([this.sealer.checkpoint(), this.sealer.head(), onProgress ? this.entries.estimatedDocumentCount() : 0]);
     const digests = this.digests.collection.find({}, { projection: { _id: 0 } }).sort({ digestNo: 1 }).batchSize(100);
     const entries = this.entries.collection.find({}).sort({ seq: 1 }).batchSize(5000);
     try {
       return await verifyChain({
-        anchor, head, signingKey: this.keys.signing, maxFindings,
+        checkpoint, head, signingKey: this.keys.signing, maxFindings,
         digests: digests as unknown as AsyncIterable<ChainDigest>,
         entries: onProgress
           ? counted(entries as unknown as AsyncIterable<ChainEntry>, (checked) => onProgress(checked, total))

@@ -42,7 +42,9 @@ export const AuditDigestModel = defineModel<AuditDigest>('AuditDigest', schema);
 
 /**
  * Where the verifiable chain starts after retention pruned older digests: the last pruned
- * digest's number and hash. The prune also writes an audit entry saying so, sealed like any other.
+ * digest's number and hash, signed with the signing key (chain.ts `signCheckpoint`) so that
+ * database access alone cannot move it. The prune also writes an audit entry saying so, sealed
+ * like any other.
  */
 export interface AuditCheckpoint {
   _id: string;
@@ -50,6 +52,7 @@ export interface AuditCheckpoint {
   digestHash: string;
   throughSeq: number;
   prunedAt: Date;
+  signature: string;
 }
 
 const checkpointSchema = new Schema<AuditCheckpoint>({
@@ -58,6 +61,7 @@ const checkpointSchema = new Schema<AuditCheckpoint>({
   digestHash: { type: String, required: true },
   throughSeq: { type: Number, required: true },
   prunedAt: { type: Date, required: true },
+  signature: { type: String, required: true },
 }, { collection: 'audit_checkpoint', versionKey: false });
 
 export const AuditCheckpointModel = defineModel<AuditCheckpoint>('AuditCheckpoint', checkpointSchema);
