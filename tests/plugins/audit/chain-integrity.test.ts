@@ -10,6 +10,7 @@ import { AuditExport } from '../../../plugins/audit/export.js';
 import { verifyExportFile } from '../../../plugins/audit/offline.js';
 import { MongoConnection, RedisConnection } from '../../../core/index.js';
 import { RetentionPruner } from '../../../plugins/audit/retention.js';
+import { DigestSealer } from '../../../plugins/audit/sealer.js';
 import { AuditSequence } from '../../../plugins/audit/sequence.js';
 import { startAuditServer, type AuditTestServer } from './audit-host.js';
 
@@ -33,6 +34,32 @@ describe('audit chain: tampering, races and lost state', () => {
     await t.sealAll();
     const later = await t.verify();
     assert.equal(later.ok, false, `the tampered tail now verifies: ${JSON.stringify(later)}`);
+  });
+
+  it('keeps sealing when the head in Redis lags the stored chain (a sealer stopped between the digest and the head)', async () => {
+    await t.record(8);
+    assert.equal(await t.sealAll(), 2);
+    const first = await t.digests.findOne({ digestNo: 1 });
+    assert.ok(first);
+    const sealer = t.server.get(DigestSealer);
+    await t.server.get(RedisConnection).client.set(sealer.headKey, JSON.stringify({ digestNo: 1, digestHash: first.digestHash }));
+    await t.record(1);
+    assert.equal(await t.sealAll(), 1);
+    assert.deepEqual(await sealer.head(), { digestNo: 3, digestHash: (await t.digests.findOne({ digestNo: 3 }))?.digestHash });
+    assert.equal((await t.verify()).ok, true);
+  });
+
+  it('stops sealing, and verification says so, when the digest at the head differs from the one sealed', async () => {
+    await t.record(3);
+    assert.equal(await t.sealAll(), 1);
+    const sealer = t.server.get(DigestSealer);
+    const announced = { digestNo: 1, digestHash: 'f'.repeat(64) };
+    await t.server.get(RedisConnection).client.set(sealer.headKey, JSON.stringify(announced));
+    await t.record(1);
+    assert.equal(await t.sealAll(), 0);
+    assert.deepEqual(await sealer.head(), announced, 'the head is left as it was');
+    const report = await t.verify();
+    assert.deepEqual(report.digests, [{ digestNo: 1, problem: 'differs from the digest the sealer announced' }]);
   });
 
   it('does not seal a later entry while an earlier number taken after the in-flight check is still being written', async () => {
