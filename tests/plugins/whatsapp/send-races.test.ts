@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Model } from 'mongoose';
+import { CampaignModel, type Campaign } from '../../../plugins/whatsapp/models/campaign.js';
 import { MessageModel, type Message } from '../../../plugins/whatsapp/models/message.js';
 import { Messenger } from '../../../plugins/whatsapp/services/messenger.js';
 import { Outbox } from '../../../plugins/whatsapp/services/outbox.js';
@@ -98,12 +99,16 @@ describe('whatsapp send races: claims, deferrals and statuses of one message', (
     const model = h.t.server.get<Model<Message>>(MessageModel.token);
     const original = model.updateOne;
     let hooked = false;
+    let delivery: Promise<unknown> | undefined;
     model.updateOne = (async function (this: unknown, filter: { _id: unknown }, update: { $set?: Record<string, unknown> }, ...rest: unknown[]) {
       if (!hooked && update.$set?.status === 'accepted') {
         hooked = true;
-        // The statuses webhook (another process, or this one) lands between the answer's read and its write.
+        // The statuses webhook (another process, or this one) arrives between the answer's read and
+        // its write, and is given a second to be applied before the write goes on (a lock the
+        // answer holds may keep it waiting until after).
         const wamid = String(update.$set.providerMessageId);
-        await h.deliver(statuses([statusObject(wamid, 'delivered', { callbackData: String(filter._id) }), statusObject(wamid, 'read', { callbackData: String(filter._id) })]));
+        delivery = h.deliver(statuses([statusObject(wamid, 'delivered', { callbackData: String(filter._id) }), statusObject(wamid, 'read', { callbackData: String(filter._id) })]));
+        await Promise.race([delivery, new Promise((r) => setTimeout(r, 1_000))]);
       }
       return (original as (...a: unknown[]) => unknown).call(model, filter, update, ...rest);
     }) as unknown as typeof model.updateOne;
@@ -116,6 +121,7 @@ describe('whatsapp send races: claims, deferrals and statuses of one message', (
       model.updateOne = original;
     }
     assert.ok(hooked);
+    await delivery;
     const after = await h.t.request<{ status: string; timeline: Array<{ status: string }> }>('get', `/api/messages/${id}`, { as: 'agent' });
     assert.equal(after.body.status, 'read', `timeline: ${after.body.timeline.map((e) => e.status).join(' → ')}`);
   });
@@ -157,12 +163,28 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
   });
   after(async () => { await h.stop(); });
 
-  it('records a refusal that comes after the lease expired as failed, not unknown (the runner\'s own sweep took the campaign over)', async () => {
+  /**
+   * Makes this process's lease renewals fail after the first (its database unreachable for
+   * longer than the 1 s lease), so the lease of a campaign it runs lapses mid-batch; returns the undo.
+   */
+  async function renewalsFailAfterTheFirst(): Promise<() => void> {
+    const { Campaigns } = await import('../../../plugins/whatsapp/services/campaigns.js');
+    const owner = (h.t.server.get(Campaigns) as unknown as { owner: string }).owner;
+    const model = h.t.server.get<Model<Campaign>>(CampaignModel.token);
+    const updateOne = model.updateOne;
+    let renewals = 0;
+    model.updateOne = (function (this: unknown, filter: { leaseOwner?: string }, ...rest: unknown[]) {
+      if (filter.leaseOwner === owner && ++renewals > 1) return Promise.reject(new Error('test: database unreachable'));
+      return (updateOne as (...a: unknown[]) => unknown).call(model, filter, ...rest);
+    }) as unknown as typeof model.updateOne;
+    return () => { model.updateOne = updateOne; };
+  }
+
+  async function refusedAfterTheLease(): Promise<{ sends: number; status?: string; code?: number; reason?: string }> {
     h.graph.reset();
     h.graph.delayMs = 2_500; // a slow Graph API answer: longer than the 1 s lease
     h.graph.failNext({ code: 131026 });
-    const recipient = '447700900555';
-    const created = await h.t.request<{ campaign: { id: string } }>('post', '/api/messages/bulk', { as: 'admin', body: { template: { name: 'promo', language: 'en' }, recipients: [recipient] } });
+    const created = await h.t.request<{ campaign: { id: string } }>('post', '/api/messages/bulk', { as: 'admin', body: { template: { name: 'promo', language: 'en' }, recipients: ['447700900555'] } });
     assert.equal(created.status, 202);
     await eventually(async () => {
       const res = await h.t.request<{ campaign: { state: string } }>('get', `/api/messages/bulk/${created.body.campaign.id}`, { as: 'admin' });
@@ -172,12 +194,29 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
     h.graph.delayMs = 0;
     const res = await h.t.request<{ recipients: Array<{ status: string; error?: { code: number; reason: string } }> }>('get', `/api/messages/bulk/${created.body.campaign.id}`, { as: 'admin' });
     const [message] = res.body.recipients;
-    assert.deepEqual({ sends: h.graph.sends.length, status: message?.status, code: message?.error?.code }, { sends: 1, status: 'failed', code: 131026 }, message?.error?.reason);
+    return { sends: h.graph.sends.length, status: message?.status, code: message?.error?.code, reason: message?.error?.reason };
+  }
+
+  it('records a refusal that comes after the lease expired as failed, not unknown (the runner\'s own sweep took the campaign over)', async () => {
+    const { reason, ...outcome } = await refusedAfterTheLease();
+    assert.deepEqual(outcome, { sends: 1, status: 'failed', code: 131026 }, reason);
+  });
+
+  it('records the refusal as failed when the lease lapsed because renewals failed: the process\'s own sweep leaves the campaign it runs alone', async () => {
+    const undo = await renewalsFailAfterTheFirst();
+    try {
+      const { reason, ...outcome } = await refusedAfterTheLease();
+      assert.deepEqual(outcome, { sends: 1, status: 'failed', code: 131026 }, reason);
+    } finally {
+      undo();
+    }
   });
 
   it('sends each recipient once when a second process resumes the campaign (lease expired mid-batch)', async () => {
     const { Campaigns } = await import('../../../plugins/whatsapp/services/campaigns.js');
     const a = h.t.server.get(Campaigns);
+    // A's lease lapses while it waits out its deferral.
+    const undo = await renewalsFailAfterTheFirst();
     // A second process's runner: the same services, another lease owner.
     const b = Object.assign(Object.create(Campaigns.prototype) as object, a, { owner: 'other-process', running: new Map(), stopping: false }) as unknown as InstanceType<typeof Campaigns>;
     const policies = h.t.server.get(SendPolicies);
@@ -186,7 +225,7 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
     let deferredAgain = false;
     policies.evaluate = async (...args) => {
       calls++;
-      // Runner A: its throughput slot is 4 s away; it waits (waitForDeferralMs 4.5 s) without renewing its 1 s lease.
+      // Runner A: its throughput slot is 4 s away; it waits (waitForDeferralMs 4.5 s) while its 1 s lease lapses.
       if (calls === 1) return deferFor(4_000);
       // Runner A again after B sent the message: B took the slot, so A is deferred beyond its wait.
       if (sendsOf(h, 'bulk once').length === 1 && !deferredAgain) { deferredAgain = true; return deferFor(5_000); }
@@ -201,9 +240,11 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
         taken = await b.resumeOrphans();
       }
       assert.equal(taken, 1, 'the second process took the campaign over');
+      undo();
       await new Promise((r) => setTimeout(r, 12_000));
     } finally {
       policies.evaluate = evaluate;
+      undo();
     }
     await h.graph.settled();
     assert.equal(sendsOf(h, 'bulk once').length, 1, `sent ${sendsOf(h, 'bulk once').length} times`);
