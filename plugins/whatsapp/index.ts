@@ -31,6 +31,7 @@ import { InboundProcessor } from './services/inbound-processor.js';
 import { MarketingPreferences } from './services/marketing-preferences.js';
 import { MessageFacts } from './services/message-facts.js';
 import { MessageKeys } from './services/message-keys.js';
+import { MessageLocks } from './services/message-locks.js';
 import { Messenger } from './services/messenger.js';
 import { Outbox, SEND_STORED_JOB } from './services/outbox.js';
 import { SendFeedback } from './services/send-feedback.js';
@@ -66,6 +67,7 @@ const whatsapp: Plugin<WhatsappConfig> = {
     r.bind(DeliveryReports).toSelf().inSingletonScope();
     r.bind(OutboundStep).toSelf().inSingletonScope();
     r.bind(MessageKeys).toSelf().inSingletonScope();
+    r.bind(MessageLocks).toSelf().inSingletonScope();
     r.bind(MessageFacts).toSelf().inSingletonScope();
     r.bind(TemplateReviews).toSelf().inSingletonScope();
     r.bind(SendFeedback).toSelf().inSingletonScope();

@@ -2,6 +2,8 @@
  * Bulk sends. A campaign and one queued message per recipient are stored before anything is
  * sent; the process holding the campaign's lease sends them, each claimed atomically, so a
  * restart (or a crash, once the lease expires) resumes where it stopped and sends nobody twice.
+ * The lease is renewed on a timer while the campaign runs, not per batch: a batch may outlast a
+ * lease (a deferral waited out, a slow Graph answer).
  */
 import { randomUUID } from 'node:crypto';
 import { Types, type Model } from 'mongoose';
@@ -94,8 +96,10 @@ export class Campaigns {
     for (;;) {
       if (this.stopping) return resumed;
       const now = new Date();
+      // Never one running here (its lease lapsed only because a renewal failed): taking it would
+      // mark its sends in flight `unknown`, and their answers would not be recorded.
       const taken = await this.campaigns.findOneAndUpdate(
-        { state: 'running', leaseUntil: { $lt: now } },
+        { state: 'running', leaseUntil: { $lt: now }, _id: { $nin: [...this.running.keys()] } },
         { $set: { leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.config.bulk.leaseMs) } },
         { returnDocument: 'after', lean: true },
       ) as Campaign | null;
@@ -130,26 +134,61 @@ export class Campaigns {
     const campaign = await this.campaigns.findById(id).lean<Campaign>();
     if (!campaign) return;
     const batchSize = this.config.bulk.concurrency;
-    let lastProgress = 0;
-    for (let next = 0; next < campaign.members.length; next += batchSize) {
-      if (this.stopping) {
-        await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { leaseUntil: new Date(0) } });
-        return;
+    const lease = await this.keepLease(id);
+    try {
+      let lastProgress = 0;
+      for (let next = 0; next < campaign.members.length; next += batchSize) {
+        if (this.stopping) {
+          await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { leaseUntil: new Date(0) } });
+          return;
+        }
+        if (lease.lost) return; // completed elsewhere, or taken over after our lease expired
+        await Promise.all(campaign.members.slice(next, next + batchSize).map((member) => this.sendMember(campaign, member)));
+        if (Date.now() - lastProgress > 1_000) {
+          lastProgress = Date.now();
+          await this.announce(id);
+        }
       }
-      const renewed = await this.campaigns.findOneAndUpdate(
+      await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { state: 'completed', completedAt: new Date() } });
+      await this.announce(id);
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /**
+   * Renews the campaign's lease now, then every third of its length until `stop`. `lost` turns
+   * true once a renewal finds the campaign no longer ours or no longer running: the run stops
+   * before its next batch. A renewal that fails (the database unreachable) is tried again at the
+   * next tick; if the lease lapses meanwhile another process may take the campaign over, and the
+   * claims keep each message sent once.
+   */
+  private async keepLease(id: string): Promise<{ readonly lost: boolean; stop(): void }> {
+    let lost = false;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const renew = async (): Promise<void> => {
+      const renewed = await this.campaigns.updateOne(
         { _id: id, leaseOwner: this.owner, state: 'running' },
         { $set: { leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs) } },
-        { lean: true },
       );
-      if (!renewed) return; // cancelled, or taken over after our lease expired
-      await Promise.all(campaign.members.slice(next, next + batchSize).map((member) => this.sendMember(campaign, member)));
-      if (Date.now() - lastProgress > 1_000) {
-        lastProgress = Date.now();
-        await this.announce(id);
-      }
-    }
-    await this.campaigns.findOneAndUpdate({ _id: id, leaseOwner: this.owner }, { $set: { state: 'completed', completedAt: new Date() } });
-    await this.announce(id);
+      if (renewed.matchedCount === 0) lost = true;
+    };
+    const next = (): void => {
+      if (stopped || lost) return;
+      timer = setTimeout(() => {
+        renew()
+          .catch((error: Error) => { this.logger.warn('whatsapp campaign lease not renewed', { campaignId: id, error: error.message }); })
+          .finally(next);
+      }, this.config.bulk.leaseMs / 3);
+      timer.unref();
+    };
+    await renew();
+    next();
+    return {
+      get lost() { return lost; },
+      stop: () => { stopped = true; clearTimeout(timer); },
+    };
   }
 
   /** Sends one recipient's message unless it was already sent; creates it first if a crash came before. */

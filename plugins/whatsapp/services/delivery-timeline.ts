@@ -4,11 +4,12 @@
  * webhooks leave the same result whatever order they arrive in.
  */
 import { Types, type Model } from 'mongoose';
-import { inject, injectable, MongoConnection, Realtime, RedisConnection } from '../../../core/index.js';
+import { inject, injectable, MongoConnection, Realtime } from '../../../core/index.js';
 import type { ProviderError } from '../graph/provider-errors.js';
 import { MessageModel, STATUS_RANK, type Message, type ProviderStatus, type TimelineEntry } from '../models/message.js';
 import { toMessageView } from '../views.js';
 import { MessageKeys } from './message-keys.js';
+import { MessageLocks } from './message-locks.js';
 
 export interface ProviderStatusUpdate {
   providerMessageId: string;
@@ -21,9 +22,6 @@ export interface ProviderStatusUpdate {
   conversation?: Record<string, unknown>;
 }
 
-/** How long a status may hold its message's lock, and how long another waits for it. */
-const STATUS_LOCK_MS = 10_000;
-
 const AT_FIELD: Record<ProviderStatus, 'sentAt' | 'deliveredAt' | 'readAt' | 'failedAt' | undefined> = {
   sent: 'sentAt', delivered: 'deliveredAt', read: 'readAt', failed: 'failedAt', played: undefined,
 };
@@ -35,30 +33,36 @@ export class DeliveryTimeline {
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(MessageKeys) private readonly keys: MessageKeys,
     @inject(MongoConnection) private readonly mongo: MongoConnection,
-    @inject(RedisConnection) private readonly redis: RedisConnection,
+    @inject(MessageLocks) private readonly locks: MessageLocks,
   ) {}
 
   /** Returns the message after the update and whether its current status changed; null when the message is not ours. */
   async apply(update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
-    if (!this.mongo.ferretDb) return this.applyNow(update);
+    const found = await this.find(update);
+    if (!found) return null;
+    if (!this.mongo.ferretDb) return this.applyTo(found, update);
     // On FerretDB the write goes by `_id` alone (the conditional form scans, and is not isolated
-    // from a concurrent write there anyway; see MongoConnection.updateOneById): one process at a
-    // time applies a status of a given message, in this process and across processes.
-    const lock = await this.redis.lock(`whatsapp.status:${update.providerMessageId}`, STATUS_LOCK_MS, STATUS_LOCK_MS);
-    try {
-      return await this.applyNow(update);
-    } finally {
-      await lock.release().catch(() => undefined);
-    }
+    // from a concurrent write there anyway; see MongoConnection.updateOneById): it is made under
+    // the message's lock, which the recording of a send's answer takes too, from the message
+    // read again under it.
+    return this.locks.hold(found._id, async () => {
+      const message = await this.messages.findById(found._id).lean<Message>();
+      return message ? this.applyTo(message, update) : null;
+    });
   }
 
-  private async applyNow(update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
+  /** The outbound message a status is about; null when it is not ours. */
+  private async find(update: ProviderStatusUpdate): Promise<Message | null> {
     // Our id echoed in biz_opaque_callback_data finds the message even when its send answer was lost.
-    let message = update.callbackData && Types.ObjectId.isValid(update.callbackData)
+    const message = update.callbackData && Types.ObjectId.isValid(update.callbackData)
       ? await this.messages.findById(update.callbackData).lean<Message>()
       : null;
-    if (message?.direction !== 'outbound') message = await this.keys.byProviderId(update.providerMessageId);
-    if (!message || message.direction !== 'outbound') return null;
+    if (message?.direction === 'outbound') return message;
+    const byWamid = await this.keys.byProviderId(update.providerMessageId);
+    return byWamid?.direction === 'outbound' ? byWamid : null;
+  }
+
+  private async applyTo(message: Message, update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
     if (!message.providerMessageId) await this.keys.remember(`wamid:${update.providerMessageId}`, String(message._id));
     const entry: TimelineEntry = {
       status: update.status, at: update.at, source: 'webhook',

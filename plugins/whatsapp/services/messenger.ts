@@ -1,6 +1,7 @@
 /**
  * Outbound messages. Every send is stored first under its idempotency key, then claimed
- * atomically (queued/scheduled → sending) before the Graph API is called, so a repeated call,
+ * atomically (queued/scheduled → sending; on FerretDB under the message's lock, see
+ * MessageLocks) before the Graph API is called, so a repeated call,
  * a retried workflow step or a second process never sends the same message twice. A send whose
  * answer never came is `unknown`, not resent: the status webhooks (which echo our id in
  * `biz_opaque_callback_data`) settle it.
@@ -16,6 +17,7 @@ import { ContactDirectory } from './contact-directory.js';
 import { MarketingPreferences } from './marketing-preferences.js';
 import { MessageFacts } from './message-facts.js';
 import { MessageKeys } from './message-keys.js';
+import { MessageLocks } from './message-locks.js';
 import { SendFeedback } from './send-feedback.js';
 
 export interface OutboundRequest {
@@ -67,6 +69,7 @@ export class Messenger {
     @inject(SendFeedback) private readonly feedback: SendFeedback,
     @inject(MessageFacts) private readonly facts: MessageFacts,
     @inject(MongoConnection) private readonly mongo: MongoConnection,
+    @inject(MessageLocks) private readonly locks: MessageLocks,
   ) {}
 
   /** Stores the message under its key; returns the earlier one when the key was used before. */
@@ -142,11 +145,12 @@ export class Messenger {
    */
   async dispatch(id: Types.ObjectId | string, signal?: AbortSignal): Promise<Message> {
     const now = new Date();
-    // By `_id` (FerretDB serves only that from an index; see MongoConnection.findOneAndUpdateById).
-    const claimed = await this.mongo.findOneAndUpdateById(
+    // By `_id` (FerretDB serves only that from an index; see MongoConnection.findOneAndUpdateById),
+    // under the message's lock there: two runners claiming at once would both pass the check.
+    const claimed = await this.locks.hold(id, () => this.mongo.findOneAndUpdateById(
       this.messages, { _id: id, status: { $in: CLAIMABLE } },
       { $set: { status: 'sending', statusRank: STATUS_RANK.sending, updatedAt: now }, $inc: { attempts: 1 }, $push: { timeline: { status: 'sending', at: now, source: 'flowgate' } } },
-    );
+    ));
     if (!claimed) {
       const current = await this.messages.findById(id).lean<Message>();
       if (!current) throw new Error(`message ${String(id)} vanished`);
@@ -199,7 +203,10 @@ export class Messenger {
    * `push` always; `ifStill` and `pushIfStill` only while the message matches `still` (the same
    * condition as `stillFilter`). On MongoDB that is a conditional findOneAndUpdate (and a plain
    * one when the condition failed); on FerretDB a read and an updateOne, both by `_id`, the form
-   * it serves from its index (see MongoConnection.updateOneById), with the result built here.
+   * it serves from its index (see MongoConnection.updateOneById), with the result built here,
+   * under the message's lock, which a status webhook's write takes too (else a `read` written
+   * between the read and the write here would be overwritten by `accepted`); without Redis the
+   * answer is recorded unlocked rather than lost.
    */
   private async settle(
     id: Types.ObjectId, still: (message: Message) => boolean, stillFilter: Record<string, unknown>,
@@ -223,14 +230,16 @@ export class Messenger {
       if (!after) throw new Error(`message ${String(id)} vanished`);
       return after;
     }
-    const current = await this.messages.findById(id).lean<Message>();
-    if (!current) throw new Error(`message ${String(id)} vanished`);
-    const matches = still(current);
-    if (matches || changesAnyway) await this.messages.updateOne({ _id: id }, update(matches));
-    const after: Message = { ...current, ...change.set, ...(matches ? change.ifStill : {}) };
-    for (const field of change.unset ?? []) delete (after as unknown as Record<string, unknown>)[field];
-    after.timeline = [...(current.timeline ?? []), ...[change.push, matches ? change.pushIfStill : undefined].filter((e): e is TimelineEntry => e !== undefined)];
-    return after;
+    return this.locks.hold(id, async () => {
+      const current = await this.messages.findById(id).lean<Message>();
+      if (!current) throw new Error(`message ${String(id)} vanished`);
+      const matches = still(current);
+      if (matches || changesAnyway) await this.messages.updateOne({ _id: id }, update(matches));
+      const after: Message = { ...current, ...change.set, ...(matches ? change.ifStill : {}) };
+      for (const field of change.unset ?? []) delete (after as unknown as Record<string, unknown>)[field];
+      after.timeline = [...(current.timeline ?? []), ...[change.push, matches ? change.pushIfStill : undefined].filter((e): e is TimelineEntry => e !== undefined)];
+      return after;
+    }, { orUnlocked: true });
   }
 
   /**
@@ -240,21 +249,22 @@ export class Messenger {
   async requeue(id: Types.ObjectId | string, scheduledFor?: Date): Promise<Message | null> {
     const now = new Date();
     const status = scheduledFor ? 'scheduled' : 'queued';
-    return this.messages.findOneAndUpdate(
-      { _id: id, direction: 'outbound', status: { $in: ['failed', 'unknown'] } },
+    // Under the message's lock on FerretDB: a late `sent` webhook for an `unknown` message must not be overwritten.
+    return this.locks.hold(id, () => this.mongo.findOneAndUpdateById(
+      this.messages, { _id: id, direction: 'outbound', status: { $in: ['failed', 'unknown'] } },
       { $set: { status, statusRank: 0, updatedAt: now, ...(scheduledFor ? { scheduledFor } : {}) }, $push: { timeline: { status, at: now, source: 'flowgate' } } },
-      { returnDocument: 'after', lean: true },
-    ) as Promise<Message | null>;
+    ));
   }
 
   /** Cancels a message that has not been claimed for sending yet. */
   async cancel(id: string): Promise<Message> {
     const now = new Date();
-    const cancelled = await this.messages.findOneAndUpdate(
-      { _id: id, direction: 'outbound', status: { $in: CLAIMABLE } },
+    // Under the message's lock on FerretDB: a cancel passing its check while a runner claims would
+    // answer `cancelled` for a message being sent.
+    const cancelled = Types.ObjectId.isValid(id) ? await this.locks.hold(id, () => this.mongo.findOneAndUpdateById(
+      this.messages, { _id: id, direction: 'outbound', status: { $in: CLAIMABLE } },
       { $set: { status: 'cancelled', updatedAt: now }, $push: { timeline: { status: 'cancelled', at: now, source: 'flowgate' } } },
-      { returnDocument: 'after', lean: true },
-    ) as Message | null;
+    )) : null;
     if (cancelled) {
       this.realtime.publish('messages', 'message.updated', toMessageView(cancelled));
       return cancelled;

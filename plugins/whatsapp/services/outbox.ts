@@ -3,10 +3,11 @@
  * decide first, then the message is stored and sent, stored as denied with the deciding policy,
  * or parked until a deferral ends. Workflow steps are guarded by the engine instead.
  */
-import type { Model, Types } from 'mongoose';
-import { inject, injectable, Scheduler } from '../../../core/index.js';
+import type { Model, Types, UpdateQuery } from 'mongoose';
+import { inject, injectable, MongoConnection, Scheduler } from '../../../core/index.js';
 import { MessageModel, type Message, type PolicyDecision } from '../models/message.js';
 import { MessageKeys } from './message-keys.js';
+import { MessageLocks } from './message-locks.js';
 import { Messenger, type OutboundRequest } from './messenger.js';
 import { SendPolicies } from './send-policies.js';
 
@@ -26,20 +27,28 @@ export class Outbox {
     @inject(Scheduler) private readonly scheduler: Scheduler,
     @inject(MessageModel.token) private readonly messages: Model<Message>,
     @inject(MessageKeys) private readonly keys: MessageKeys,
+    @inject(MessageLocks) private readonly locks: MessageLocks,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
   ) {}
 
-  /** Runs the policies and sends now, unless the key was used before (then nothing is sent). */
+  /**
+   * Runs the policies and sends now, unless the key was used before (then nothing is sent; a
+   * message still `scheduled` under it gets its job again, in case saving it failed the first time).
+   */
   async send(request: OutboundRequest, options: { idempotencyKey: string; origin: Message['origin']; createdBy?: string }): Promise<SendOutcome> {
     const previous = await this.keys.byIdempotencyKey(options.idempotencyKey);
-    if (previous) return { kind: 'existing', message: previous };
+    if (previous) {
+      await this.rescheduleIfWaiting(previous);
+      return { kind: 'existing', message: previous };
+    }
     const { verdict, decisions } = await this.policies.evaluate(policyInput(request), { key: options.idempotencyKey });
     if (verdict.decision === 'deny') {
       const { message } = await this.messenger.store(request, { ...options, status: 'denied', policyDecisions: decisions });
       return { kind: 'denied', message, decision: decisions.find((d) => d.decision === 'deny') as PolicyDecision };
     }
     if (verdict.decision === 'defer') {
-      const { message, created } = await this.messenger.store(request, { ...options, status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions });
-      if (created) await this.scheduleStored(message._id, verdict.until);
+      const { message } = await this.messenger.store(request, { ...options, status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions });
+      await this.rescheduleIfWaiting(message);
       return { kind: 'deferred', message, decision: decisions.filter((d) => d.decision === 'defer').sort((a, b) => Number(b.until) - Number(a.until))[0] as PolicyDecision };
     }
     const { message, created } = await this.messenger.storeAndSend(request, { ...options, policyDecisions: decisions });
@@ -49,12 +58,21 @@ export class Outbox {
   /** Stores a message to be sent at `at`; the policies run then, not now. */
   async schedule(request: OutboundRequest, at: Date, options: { idempotencyKey: string; createdBy?: string }): Promise<{ message: Message; created: boolean }> {
     const stored = await this.messenger.store(request, { ...options, origin: 'schedule', status: 'scheduled', scheduledFor: at });
-    if (stored.created) await this.scheduleStored(stored.message._id, at);
+    await this.rescheduleIfWaiting(stored.message);
     return stored;
   }
 
   async scheduleStored(id: Types.ObjectId | string, at: Date): Promise<void> {
     await this.scheduler.at(at, SEND_STORED_JOB, { messageId: String(id) }, String(id));
+  }
+
+  /**
+   * (Re)saves the job of a message stored `scheduled`. A repeated request finds the message
+   * stored but maybe no job (saving it failed, and the client retried): saving it again under the
+   * message's key replaces the one there may be, so it runs once either way.
+   */
+  private async rescheduleIfWaiting(message: Message): Promise<void> {
+    if (message.status === 'scheduled' && message.scheduledFor) await this.scheduleStored(message._id, message.scheduledFor);
   }
 
   /**
@@ -76,20 +94,28 @@ export class Outbox {
       ({ verdict, decisions } = await evaluate());
     }
     if (verdict.decision === 'deny') {
-      return this.messages.findOneAndUpdate(
-        { _id: message._id, status: message.status },
-        { $set: { status: 'denied', policyDecisions: decisions, updatedAt: new Date() }, $push: { timeline: { status: 'denied', at: new Date(), source: 'flowgate' } } },
-        { returnDocument: 'after', lean: true },
-      ) as Promise<Message | null>;
+      return await this.changeIfStill(message, { $set: { status: 'denied', policyDecisions: decisions, updatedAt: new Date() }, $push: { timeline: { status: 'denied', at: new Date(), source: 'flowgate' } } })
+        ?? this.messages.findById(message._id).lean<Message>();
     }
     if (verdict.decision === 'defer') {
-      await this.messages.findOneAndUpdate({ _id: message._id }, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions } });
+      const deferred = await this.changeIfStill(message, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions, updatedAt: new Date() } });
+      // Cancelled, or sent by another runner, while the policies ran: nothing to send later.
+      if (!deferred) return this.messages.findById(message._id).lean<Message>();
       // Called from the message's own job, a new time on that job would be cleared when Agenda
       // saves it after the run: each deferral from here gets a job of its own.
       await this.scheduler.at(verdict.until, SEND_STORED_JOB, { messageId: String(message._id) }, `${String(message._id)}@${verdict.until.getTime()}`);
-      return this.messages.findById(message._id).lean<Message>();
+      return deferred;
     }
     return this.messenger.dispatch(message._id);
+  }
+
+  /**
+   * Writes `update` only while the message is in the status it was read in, returning it after
+   * (null when it moved meanwhile): by `_id`, and on FerretDB under the message's lock, which
+   * the claim and the cancel take too (see MessageLocks).
+   */
+  private async changeIfStill(message: Message, update: UpdateQuery<Message>): Promise<Message | null> {
+    return this.locks.hold(message._id, () => this.mongo.findOneAndUpdateById(this.messages, { _id: message._id, status: message.status }, update));
   }
 
   /** Cancels a queued or scheduled message and its pending job. */
