@@ -338,7 +338,10 @@ export class WorkflowEngine implements WorkflowEvents {
     this.renewing = (async () => {
       // The database's leases first: a Redis outage alone must not let them run out under live work.
       const renewed = await this.executions.updateMany({ _id: { $in: ids }, 'lease.owner': this.owner, status: 'running' }, { $set: { 'lease.until': until } });
-      const held = renewed.matchedCount === ids.length ? ids : await this.dropLostLeases(ids);
+      // Executions that ended meanwhile match nothing and have left `inFlight`: only a shortfall
+      // among those still running here is worth a look (one missed now is caught next time).
+      const running = ids.filter((id) => this.inFlight.has(id));
+      const held = renewed.matchedCount >= running.length ? ids : await this.dropLostLeases(running);
       for (const id of held) if (this.leasedUntil.has(id)) this.leasedUntil.set(id, until.getTime());
       await this.dueIndex.executionsDue(held, until);
     })()
@@ -353,8 +356,9 @@ export class WorkflowEngine implements WorkflowEvents {
    * process hearing of it — so that only the new owner goes on. Returns the ids still held.
    */
   private async dropLostLeases(ids: string[]): Promise<string[]> {
-    const records = await this.executions.find({ _id: { $in: ids } }, { status: 1, lease: 1 }).lean();
-    const held = new Set(records.filter((r) => r.status === 'running' && r.lease?.owner === this.owner).map((r) => r._id));
+    // One read by `_id` each (FerretDB serves those from its index; an `$in` filter scans).
+    const records = await Promise.all(ids.map((id) => this.executions.findById(id, { status: 1, lease: 1 }).lean()));
+    const held = new Set(records.filter((r) => r?.status === 'running' && r.lease?.owner === this.owner).map((r) => (r as ExecutionRecord)._id));
     for (const id of ids.filter((i) => !held.has(i))) {
       this.leasedUntil.delete(id);
       this.inFlight.get(id)?.controller.abort(new Error('lease lost'));
