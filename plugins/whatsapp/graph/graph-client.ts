@@ -102,7 +102,7 @@ export class GraphClient {
     this.agent.destroy();
   }
 
-  private call(path: string, body: unknown, signal?: AbortSignal): Promise<GraphResult<unknown>> {
+  private call(path: string, body: unknown, signal?: AbortSignal, retriedStaleConnection = false): Promise<GraphResult<unknown>> {
     const url = new URL(`${this.options.apiVersion}/${path}`, this.base);
     const data = Buffer.from(JSON.stringify(body));
     const transport = url.protocol === 'https:' ? https : http;
@@ -137,6 +137,14 @@ export class GraphClient {
       request.on('timeout', () => { finish(unknown(`No answer within ${this.options.timeoutMs} ms`, 'timeout')); request.destroy(); });
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error.name === 'AbortError') return finish(unknown('The call was aborted', 'timeout'));
+        // An idle kept-alive connection the server closed just as this request went out on it: the
+        // server had stopped reading it, so the request was not taken (Node's documented case for
+        // a retry). Once; any other reset may have reached Meta and stays unknown.
+        if (!retriedStaleConnection && !settled && request.reusedSocket && error.code === 'ECONNRESET') {
+          settled = true;
+          resolve(this.call(path, body, signal, true));
+          return;
+        }
         const neverSent = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN)$/.test(error.code ?? '');
         finish(neverSent
           ? { ok: false, outcome: 'rejected', error: { code: 0, category: 'provider-unavailable', retryable: true, reason: `Graph API unreachable (${error.code})` } }
