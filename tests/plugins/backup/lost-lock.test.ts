@@ -29,9 +29,9 @@ describe('plugin backup: an operation that loses its lock', function () {
   it('a backup whose lock key vanishes midway is abandoned with 500 BACKUP_FAILED and leaves no archive', async () => {
     const before = await listed();
     const hold = holdBackupWrites(t);
+    let answer: HttpResult<ErrorBody> | undefined;
+    const request = t.request<ErrorBody>('post', '/api/backups', { as: 'admin' }).then((response) => { answer = response; });
     try {
-      let answer: HttpResult<ErrorBody> | undefined;
-      void t.request<ErrorBody>('post', '/api/backups', { as: 'admin' }).then((response) => { answer = response; });
       await hold.reached;
       // What Redis restarting without persistence does to the lock.
       await redis.client.del(`${redis.keyPrefix}${LOCK}`);
@@ -42,6 +42,7 @@ describe('plugin backup: an operation that loses its lock', function () {
       assert.match(abandoned.body.error.message, /lost the backup lock/);
     } finally {
       hold.undo();
+      await request;
     }
     assert.deepEqual(await listed(), before, 'the abandoned backup is not listed');
     const next = await t.request<BackupView>('post', '/api/backups', { as: 'admin' });
