@@ -113,8 +113,8 @@ export class BackupService {
       this.logger.info('backup completed', { id, documents: manifest.totals.documents, bytes: manifest.totals.bytes, durationMs: manifest.durationMs, removed });
       return manifest;
     } catch (thrown) {
-      // A step cut short by the lost lock fails with an AbortError; the lost lock is the reason.
-      const error = (held.signal.aborted ? held.signal.reason : thrown) as Error;
+      // A dump cut short by the lost lock fails with a bare AbortError; the lost lock is the reason.
+      const error = (held.signal.aborted && (thrown as Error).name === 'AbortError' ? held.signal.reason : thrown) as Error;
       const failure = error instanceof HttpError && error.code === 'BACKUP_IN_PROGRESS'
         ? error
         : new HttpError(500, 'BACKUP_FAILED', `Backup ${id} failed: ${error.message}`);

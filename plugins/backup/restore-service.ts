@@ -12,6 +12,8 @@
  *   5. swap by renames (FerretDB v1 has `renameCollection` but not `dropTarget`): the live
  *      collection is renamed aside, the loaded one takes its name; any failure renames back;
  *   6. count again, drop the set-aside collections, leave maintenance.
+ * A restore that loses the backup lock before step 5 stops and rolls back (another operation may
+ * have started); one that loses it during the swap finishes and logs that it did.
  * Only collections that this server backs up (models registered with `backup: true`) are ever
  * written: the archive is untrusted input, and its checksums only prove it is self-consistent.
  */
@@ -118,8 +120,7 @@ export class RestoreService {
       this.logger.warn('backup restored', { id, targetDatabase: target, documents: manifest.totals.documents, durationMs: result.durationMs });
       return result;
     } catch (thrown) {
-      // A step cut short by the lost lock may fail with an AbortError; the lost lock is the reason.
-      const error = (held.signal.aborted && !replaced ? held.signal.reason : thrown) as Error;
+      const error = thrown as Error;
       const failure = error instanceof HttpError ? error : new HttpError(500, 'BACKUP_RESTORE_FAILED', replaced
         ? `Restore of ${id} replaced the data but did not finish: ${error.message}`
         : `Restore of ${id} failed and was rolled back, the data is as it was: ${error.message}`);
