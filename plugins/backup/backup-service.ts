@@ -59,7 +59,8 @@ export class BackupService {
 
   /**
    * Backs up now and returns the committed manifest. Throws 409 BACKUP_IN_PROGRESS while another
-   * backup or restore runs, 500 BACKUP_FAILED when writing fails (nothing is left listed).
+   * backup or restore runs, 500 BACKUP_FAILED when writing fails or the lock is lost midway
+   * (nothing is left listed).
    */
   async create(options: BackupOptions): Promise<Manifest> {
     const id = newBackupId();
@@ -77,7 +78,7 @@ export class BackupService {
         const entries: CollectionEntry[] = [];
         const done = { documents: 0 };
         for (const [index, collection] of collections.entries()) {
-          entries.push(await this.dump(draft, index, collection, (documents, bytes, force) => {
+          entries.push(await this.dump(draft, index, collection, held.signal, (documents, bytes, force) => {
             const report: ProgressReport = { id, collection: collection.name, documents: done.documents + documents, totalDocuments, bytes, phase: 'dump' };
             options.onProgress?.(report);
             this.announcer.progress('backup', report, force);
@@ -100,6 +101,8 @@ export class BackupService {
         };
         const key = this.config.signingKey;
         manifest = key === undefined ? unsigned : { ...unsigned, signature: manifestSignature(unsigned, key) };
+        // An archive read while another operation (a restore's swap) may have run is not listed.
+        await held.confirm();
         await draft.commit(Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
       } catch (error) {
         await draft.abort().catch(() => undefined);
@@ -109,12 +112,14 @@ export class BackupService {
       this.announcer.succeeded('backup', id, options.actor, { trigger: options.trigger, documents: manifest.totals.documents, bytes: manifest.totals.bytes, durationMs: manifest.durationMs, removed });
       this.logger.info('backup completed', { id, documents: manifest.totals.documents, bytes: manifest.totals.bytes, durationMs: manifest.durationMs, removed });
       return manifest;
-    } catch (error) {
+    } catch (thrown) {
+      // A dump cut short by the lost lock fails with a bare AbortError; the lost lock is the reason.
+      const error = (held.signal.aborted && (thrown as Error).name === 'AbortError' ? held.signal.reason : thrown) as Error;
       const failure = error instanceof HttpError && error.code === 'BACKUP_IN_PROGRESS'
         ? error
-        : new HttpError(500, 'BACKUP_FAILED', `Backup ${id} failed: ${(error as Error).message}`);
+        : new HttpError(500, 'BACKUP_FAILED', `Backup ${id} failed: ${error.message}`);
       this.announcer.failed('backup', id, options.actor, { code: failure.code, message: failure.message });
-      this.logger.error('backup failed', { id, error: (error as Error).message });
+      this.logger.error('backup failed', { id, error: error.message });
       throw failure;
     } finally {
       await held.release();
@@ -126,6 +131,7 @@ export class BackupService {
     draft: ArchiveDraft,
     index: number,
     collection: { name: string; model: string },
+    signal: AbortSignal,
     progress: (documents: number, bytes: number, force: boolean) => void,
   ): Promise<CollectionEntry> {
     const file = `${String(index + 1).padStart(3, '0')}-${collection.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80)}.ndjson.gz`;
@@ -165,7 +171,7 @@ export class BackupService {
       },
     });
     try {
-      await pipeline(lines, createGzip(), measure, draft.write(file));
+      await pipeline(lines, createGzip(), measure, draft.write(file), { signal });
     } finally {
       await cursor.close();
     }

@@ -12,6 +12,8 @@
  *   5. swap by renames (FerretDB v1 has `renameCollection` but not `dropTarget`): the live
  *      collection is renamed aside, the loaded one takes its name; any failure renames back;
  *   6. count again, drop the set-aside collections, leave maintenance.
+ * A restore that loses the backup lock before step 5 stops and rolls back (another operation may
+ * have started); one that loses it during the swap finishes and logs that it did.
  * Only collections that this server backs up (models registered with `backup: true`) are ever
  * written: the archive is untrusted input, and its checksums only prove it is self-consistent.
  */
@@ -25,7 +27,7 @@ import { BackupAnnouncer, type ProgressReport } from './announcer.js';
 import { backedUpCollections } from './backed-up.js';
 import { connectedDb } from './connected-db.js';
 import { BackupConfigToken, type BackupConfig } from './config.js';
-import { OperationLock } from './operation-lock.js';
+import { OperationLock, type HeldLock } from './operation-lock.js';
 import type { RestoreResult } from './schemas.js';
 import { BackupStoreToken, type BackupStore } from './storage/backup-store.js';
 
@@ -74,10 +76,10 @@ export class RestoreService {
    */
   async restore(id: string, options: RestoreOptions): Promise<RestoreResult> {
     if (!(await this.store.has(id))) throw notFound('Backup', id);
-    const held = await this.lock.acquire(`restore ${id}`);
-    const started = Date.now();
     const target = options.targetDatabase ?? this.currentDb.databaseName;
     const isCurrent = target === this.currentDb.databaseName;
+    const held = await this.lock.acquire(`restore ${id}`, { maintenance: isCurrent && !options.dryRun });
+    const started = Date.now();
     const db = isCurrent ? this.currentDb : this.mongo.connection.getClient().db(target);
     let replaced = false;
     let report: ProgressReport = { id, collection: '', documents: 0, totalDocuments: 0, bytes: 0, phase: 'verify' };
@@ -98,33 +100,50 @@ export class RestoreService {
       if (options.confirm !== plan.confirmation) {
         throw new HttpError(428, 'BACKUP_CONFIRMATION_REQUIRED', 'Run the restore as a dry run first and pass its `confirmation` as `confirm`', { confirmation: 'see the dry run' });
       }
+      held.signal.throwIfAborted();
       this.announcer.started('restore', id, { targetDatabase: target, currentDatabase: isCurrent });
       if (isCurrent) await this.maintenance.enter(`restoring backup ${id}`);
       try {
         // The current models' indexes go onto the loaded copies before the swap, so that data
         // they do not accept fails the restore while the live collections are still untouched.
-        await this.replaceCollections(id, manifest, db, isCurrent ? models : null, (update, force) => progress({ ...update, totalDocuments: manifest.totals.documents }, force));
+        await this.replaceCollections(id, manifest, db, isCurrent ? models : null, held, (update, force) => progress({ ...update, totalDocuments: manifest.totals.documents }, force));
         replaced = true;
+        if (held.signal.aborted) {
+          this.logger.error('restore finished its swap after losing the backup lock: another backup or restore may have run alongside it; check the data and any backup taken meanwhile', { id, targetDatabase: target });
+        }
       } finally {
-        if (isCurrent) await this.maintenance.exit();
+        if (isCurrent) await this.leaveMaintenance(held, id);
       }
       const result: RestoreResult = { ...plan, dryRun: false, durationMs: Date.now() - started, verified: true };
       delete result.confirmation;
       this.announcer.succeeded('restore', id, options.actor, { targetDatabase: target, documents: manifest.totals.documents, durationMs: result.durationMs });
       this.logger.warn('backup restored', { id, targetDatabase: target, documents: manifest.totals.documents, durationMs: result.durationMs });
       return result;
-    } catch (error) {
+    } catch (thrown) {
+      const error = thrown as Error;
       const failure = error instanceof HttpError ? error : new HttpError(500, 'BACKUP_RESTORE_FAILED', replaced
-        ? `Restore of ${id} replaced the data but did not finish: ${(error as Error).message}`
-        : `Restore of ${id} failed and was rolled back, the data is as it was: ${(error as Error).message}`);
+        ? `Restore of ${id} replaced the data but did not finish: ${error.message}`
+        : `Restore of ${id} failed and was rolled back, the data is as it was: ${error.message}`);
       if (!options.dryRun) {
         this.announcer.failed('restore', id, options.actor, { code: failure.code, message: failure.message });
-        this.logger.error('restore failed', { id, targetDatabase: target, error: (error as Error).message });
+        this.logger.error('restore failed', { id, targetDatabase: target, error: error.message });
       }
       throw failure;
     } finally {
       await held.release();
     }
+  }
+
+  /**
+   * A restore that lost the lock may have been followed by another restore of this database,
+   * which turned maintenance mode on for itself and turns it off when it ends.
+   */
+  private async leaveMaintenance(held: HeldLock, id: string): Promise<void> {
+    if (held.signal.aborted && await this.lock.heldByMaintenance()) {
+      this.logger.warn('restore that lost the backup lock leaves maintenance mode to the restore now holding it', { id });
+      return;
+    }
+    await this.maintenance.exit();
   }
 
   private async plan(manifest: Manifest, db: Db, isCurrent: boolean): Promise<RestoreResult> {
@@ -156,6 +175,7 @@ export class RestoreService {
     manifest: Manifest,
     db: Db,
     models: ReadonlyMap<string, Array<ModelDefinition<unknown>>> | null,
+    held: HeldLock,
     progress: (update: Partial<ProgressReport>, force?: boolean) => void,
   ): Promise<void> {
     const run = randomBytes(3).toString('hex');
@@ -165,12 +185,14 @@ export class RestoreService {
       let done = 0;
       for (const [index, entry] of manifest.collections.entries()) {
         const swap = swaps[index] as Swap;
-        await this.load(id, entry, db, swap.loading, (documents) => progress({ collection: entry.name, documents: done + documents, phase: 'load' }));
+        await this.load(id, entry, db, swap.loading, held.signal, (documents) => progress({ collection: entry.name, documents: done + documents, phase: 'load' }));
         progress({ collection: entry.name, documents: done + entry.documents, phase: 'check' }, true);
         await this.checkLoaded(entry, db, swap.loading);
         for (const definition of models?.get(entry.name) ?? []) await this.buildIndexes(definition, swap.loading);
         done += entry.documents;
       }
+      // The swap is the point of no return: it starts only while the lock is still held.
+      await held.confirm();
     } catch (error) {
       await this.dropAll(db, swaps.map((s) => s.loading));
       throw error;
@@ -199,13 +221,14 @@ export class RestoreService {
   }
 
   /** Inserts one collection file into `into`, in batches, checking the file's SHA-256 as it goes. */
-  private async load(id: string, entry: CollectionEntry, db: Db, into: string, progress: (documents: number) => void): Promise<void> {
+  private async load(id: string, entry: CollectionEntry, db: Db, into: string, signal: AbortSignal, progress: (documents: number) => void): Promise<void> {
     const collection = db.collection(into);
     await db.createCollection(into);
     let batch: Document[] = [];
     const reading = await readCollection(this.store, id, entry, async (document, count) => {
       batch.push(document);
       if (batch.length >= this.config.batchSize) {
+        signal.throwIfAborted();
         await collection.insertMany(batch, { ordered: true });
         batch = [];
         progress(count);

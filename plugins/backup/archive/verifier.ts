@@ -56,7 +56,8 @@ export interface FileReading {
 /**
  * Streams one collection file: hashes the compressed bytes, decompresses, and hands each line
  * and its decoded document to `onDocument` (which may await, to batch inserts). Throws 422
- * BACKUP_ARCHIVE_CORRUPT for a missing file, bad gzip or a line that is not a document.
+ * BACKUP_ARCHIVE_CORRUPT for a missing file, bad gzip or a line that is not a document, and
+ * whatever `onDocument` throws as it is.
  */
 export async function readCollection(
   store: BackupStore,
@@ -80,6 +81,7 @@ export async function readCollection(
   const decompressed = file.stream.pipe(measure).pipe(gunzip);
   const digest = new ContentDigest();
   let documents = 0;
+  let callerFailure: unknown;
   try {
     for await (const line of readLines(decompressed)) {
       let document: Record<string, unknown>;
@@ -90,10 +92,16 @@ export async function readCollection(
       }
       digest.add(line);
       documents++;
-      await onDocument(document, documents);
+      try {
+        await onDocument(document, documents);
+      } catch (error) {
+        callerFailure = error;
+        throw error;
+      }
     }
   } catch (error) {
-    if (error instanceof HttpError) throw error;
+    // What `onDocument` threw (an insert refused, a lost lock) says nothing about the file.
+    if (error instanceof HttpError || error === callerFailure) throw error;
     throw corrupt(id, `${entry.file} cannot be decompressed (${(error as Error).message}): it is truncated or not gzip`);
   } finally {
     file.stream.destroy();

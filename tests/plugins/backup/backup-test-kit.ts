@@ -4,10 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { BSON, type Db } from 'mongodb';
 import { MongoConnection } from '../../../core/index.js';
 import { ContentDigest } from '../../../plugins/backup/archive/codec.js';
 import type { Manifest } from '../../../plugins/backup/archive/manifest.js';
+import { BackupStoreToken, type BackupStore } from '../../../plugins/backup/storage/backup-store.js';
 import { eventually, startTestServer, type TestServer, type TestServerOptions } from '../../helpers/test-host.js';
 
 export const PROBE_PLUGIN = { from: './dist/tests/fixtures/plugins/backup-probe/index.js' };
@@ -116,4 +118,67 @@ export function collectionFile(backupDir: string, id: string, collection: string
 
 export function readLinesOf(file: string): string[] {
   return gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
+}
+
+/** A step of a server's backups or restores held until the test lets it go. */
+export interface Hold {
+  /** Resolves when an operation has reached the held step. */
+  reached: Promise<void>;
+  release(): void;
+  /** Releases the step and stops holding it for later operations. */
+  undo(): void;
+}
+
+function gate(): { reached: Promise<void>; arrive(): void; open: Promise<void>; release(): void } {
+  let arrive!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => { arrive = resolve; });
+  const open = new Promise<void>((resolve) => { release = resolve; });
+  return { reached, arrive, open, release };
+}
+
+/** Holds every write into a backup draft of `t`: a backup stays mid-dump for as long as the test needs. */
+export function holdBackupWrites(t: TestServer): Hold {
+  const store = t.server.get<BackupStore>(BackupStoreToken);
+  const begin = store.begin.bind(store);
+  const g = gate();
+  store.begin = async (id) => {
+    const draft = await begin(id);
+    return {
+      ...draft,
+      write(file) {
+        const real = draft.write(file);
+        return new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            g.arrive();
+            void g.open.then(() => real.write(chunk, (error) => callback(error ?? null)));
+          },
+          final(callback) {
+            real.once('error', callback);
+            real.end(() => callback());
+          },
+          destroy(error, callback) {
+            // The error reaches the backup through this stream; the file stream only closes.
+            real.destroy();
+            callback(error);
+          },
+        });
+      },
+    };
+  };
+  return { reached: g.reached, release: g.release, undo() { store.begin = begin; g.release(); } };
+}
+
+/** Holds a restore of `db` as it starts loading a collection, before it writes anything. */
+export function holdRestoreLoads(db: Db): Hold {
+  const createCollection = db.createCollection.bind(db);
+  const g = gate();
+  db.createCollection = (async (name: string, ...rest: unknown[]) => {
+    if (name.startsWith('backup_restoring_')) {
+      g.arrive();
+      await g.open;
+    }
+    return (createCollection as (name: string, ...rest: unknown[]) => unknown)(name, ...rest);
+  }) as Db['createCollection'];
+  return { reached: g.reached, release: g.release, undo() { db.createCollection = createCollection; g.release(); } };
 }
