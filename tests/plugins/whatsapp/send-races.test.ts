@@ -10,7 +10,7 @@ import { MessageModel, type Message } from '../../../plugins/whatsapp/models/mes
 import { Messenger } from '../../../plugins/whatsapp/services/messenger.js';
 import { Outbox } from '../../../plugins/whatsapp/services/outbox.js';
 import { SendPolicies, type PolicyOutcome } from '../../../plugins/whatsapp/services/send-policies.js';
-import { Scheduler } from '../../../core/index.js';
+import { RedisConnection, Scheduler } from '../../../core/index.js';
 import { inboundText, statusObject, statuses } from '../../doubles/whatsapp-payloads.js';
 import { eventually, startWhatsapp, type WhatsappHarness } from './harness.js';
 
@@ -215,8 +215,10 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
   it('sends each recipient once when a second process resumes the campaign (lease expired mid-batch)', async () => {
     const { Campaigns } = await import('../../../plugins/whatsapp/services/campaigns.js');
     const a = h.t.server.get(Campaigns);
-    // A's lease lapses while it waits out its deferral.
+    // A's lease lapses while it waits out its deferral, and so does its runner lock (its Redis
+    // unreachable as well): to the others A looks gone.
     const undo = await renewalsFailAfterTheFirst();
+    const redis = h.t.server.get(RedisConnection);
     // A second process's runner: the same services, another lease owner.
     const b = Object.assign(Object.create(Campaigns.prototype) as object, a, { owner: 'other-process', running: new Map(), stopping: false }) as unknown as InstanceType<typeof Campaigns>;
     const policies = h.t.server.get(SendPolicies);
@@ -237,6 +239,7 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
       let taken = 0;
       for (let i = 0; i < 80 && !taken; i++) {
         await new Promise((r) => setTimeout(r, 50));
+        await redis.client.del(`${redis.keyPrefix}whatsapp.campaign:${created.body.campaign.id}`);
         taken = await b.resumeOrphans();
       }
       assert.equal(taken, 1, 'the second process took the campaign over');
