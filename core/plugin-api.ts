@@ -284,9 +284,10 @@ export interface JobContext {
   readonly scheduledFor: Date;
   readonly logger: Logger;
   /**
-   * For a recurring job: run next at `at` instead of when its repeat interval says, e.g. to keep
-   * the runs on a timetable of the handler's own. Takes effect when this run ends; ignored for a
-   * job that does not repeat.
+   * Run this job next at `at`: for a recurring job instead of when its repeat interval says (e.g.
+   * to keep the runs on a timetable of the handler's own), for a one-time job once more. Takes
+   * effect when this run ends, when Agenda saves the job: a handler rescheduling its own job
+   * through `Scheduler.at` would see that save clear the new time.
    */
   runNextAt(at: Date): void;
 }

@@ -91,7 +91,7 @@ export class Scheduler {
         const jobId = String(job.attrs._id);
         const log = this.logger.child({ job: definition.name, jobId });
         // Agenda saves the job's state, nextRunAt included, when the run ends.
-        const runNextAt = (at: Date) => { if (job.attrs.repeatInterval) job.attrs.nextRunAt = at; };
+        const runNextAt = (at: Date) => { job.attrs.nextRunAt = at; };
         await definition.handler().run(job.attrs.data, { jobId, scheduledFor: occurrences.scheduledFor(jobId), logger: log, runNextAt });
       }, {
         concurrency: definition.concurrency ?? 5,

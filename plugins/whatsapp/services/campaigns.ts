@@ -4,15 +4,22 @@
  * restart (or a crash, once the lease expires) resumes where it stopped and sends nobody twice.
  * The lease is renewed on a timer while the campaign runs, not per batch: a batch may outlast a
  * lease (a deferral waited out, a slow Graph answer).
+ *
+ * The running process also holds the campaign's runner lock in Redis, extended on the same timer
+ * whatever the database answers. A take-over needs both the lease expired and that lock free: so
+ * two sweeps (whose conditional update FerretDB v1 does not isolate) cannot both take a campaign,
+ * and a runner still alive whose renewals fail keeps its campaign, rather than have its sends in
+ * flight marked `unknown` by a taker while Meta answers them.
  */
 import { randomUUID } from 'node:crypto';
 import { Types, type Model } from 'mongoose';
 import type { Logger } from 'winston';
-import { HttpError, inject, injectable, LoggerToken, Realtime } from '../../../core/index.js';
+import { HttpError, inject, injectable, LoggerToken, MongoConnection, Realtime, RedisConnection, type RedisLock } from '../../../core/index.js';
 import { WhatsappConfigToken, type WhatsappConfig } from '../config.js';
 import { Senders } from '../graph/senders.js';
 import { CampaignModel, type Campaign } from '../models/campaign.js';
 import { MessageModel, type Message, type TemplateContent } from '../models/message.js';
+import { MessageLocks } from './message-locks.js';
 import { Messenger } from './messenger.js';
 import { Outbox } from './outbox.js';
 
@@ -33,6 +40,8 @@ export interface CampaignProgress {
   done: number;
 }
 
+const runnerLock = (id: string) => `whatsapp.campaign:${id}`;
+
 const FINISHED = ['accepted', 'sent', 'delivered', 'read', 'played', 'failed', 'denied', 'unknown', 'cancelled'];
 
 @injectable()
@@ -51,6 +60,9 @@ export class Campaigns {
     @inject(Realtime) private readonly realtime: Realtime,
     @inject(WhatsappConfigToken) private readonly config: WhatsappConfig,
     @inject(LoggerToken) private readonly logger: Logger,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
+    @inject(MongoConnection) private readonly mongo: MongoConnection,
+    @inject(MessageLocks) private readonly locks: MessageLocks,
   ) {}
 
   async create(request: CampaignRequest, createdBy?: string): Promise<{ campaign: Campaign; duplicates: string[] }> {
@@ -90,29 +102,60 @@ export class Campaigns {
     return this.messages.find({ campaignId: id, ...(cursor ? { _id: { $gt: cursor } } : {}) }).sort({ _id: 1 }).limit(limit).lean<Message[]>();
   }
 
-  /** Takes over campaigns whose lease expired (their process stopped or died) and runs them here. */
+  /** Takes over campaigns whose lease expired and whose runner is gone (its process stopped or died), and runs them here. */
   async resumeOrphans(): Promise<number> {
+    // Never one running here (its lease lapsed only because a renewal failed): taking it would
+    // mark its sends in flight `unknown`, and their answers would not be recorded.
+    const expired = await this.campaigns.find(
+      { state: 'running', leaseUntil: { $lt: new Date() }, _id: { $nin: [...this.running.keys()] } }, { _id: 1 },
+    ).lean<Array<Pick<Campaign, '_id'>>>();
     let resumed = 0;
-    for (;;) {
-      if (this.stopping) return resumed;
+    for (const { _id } of expired) {
+      if (this.stopping) break;
+      if (await this.takeOver(String(_id))) resumed++;
+    }
+    return resumed;
+  }
+
+  /**
+   * Takes one campaign over under its runner lock, if its lease is still expired once the lock is
+   * held. A campaign whose lock is taken stays where it is: its runner is alive, or another sweep
+   * is taking it.
+   */
+  private async takeOver(id: string): Promise<boolean> {
+    const lock = await this.redis.tryLock(runnerLock(id), this.config.bulk.leaseMs, this.owner);
+    if (!lock) return false;
+    try {
       const now = new Date();
-      // Never one running here (its lease lapsed only because a renewal failed): taking it would
-      // mark its sends in flight `unknown`, and their answers would not be recorded.
-      const taken = await this.campaigns.findOneAndUpdate(
-        { state: 'running', leaseUntil: { $lt: now }, _id: { $nin: [...this.running.keys()] } },
+      const taken = await this.mongo.findOneAndUpdateById(
+        this.campaigns, { _id: id, state: 'running', leaseUntil: { $lt: now } },
         { $set: { leaseOwner: this.owner, leaseUntil: new Date(now.getTime() + this.config.bulk.leaseMs) } },
-        { returnDocument: 'after', lean: true },
-      ) as Campaign | null;
-      if (!taken) return resumed;
-      const id = String(taken._id);
-      // Claimed by a process that died mid-call: Meta may have the message, so it is not resent.
-      await this.messages.updateMany(
-        { campaignId: id, status: 'sending' },
-        { $set: { status: 'unknown', statusRank: 1, error: { code: 0, category: 'unknown', retryable: true, reason: 'The sending process stopped before Meta answered' } } },
       );
-      this.logger.info('resuming whatsapp campaign', { campaignId: id });
-      this.start(id);
-      resumed++;
+      if (!taken) {
+        await lock.release();
+        return false;
+      }
+      await this.markOrphans(id);
+    } catch (error) {
+      await lock.release().catch(() => undefined);
+      throw error;
+    }
+    this.logger.info('resuming whatsapp campaign', { campaignId: id });
+    this.start(id, lock);
+    return true;
+  }
+
+  /**
+   * Marks `unknown` the recipients still `sending`: with the runner lock held here, no live runner
+   * is sending them, so the process that claimed each died mid-call, and Meta may have the message:
+   * it is not resent. Each under the message's lock, as a status webhook settling it takes it too.
+   */
+  private async markOrphans(id: string): Promise<void> {
+    const orphans = await this.messages.find({ campaignId: id, status: 'sending' }, { _id: 1 }).lean<Array<Pick<Message, '_id'>>>();
+    for (const { _id } of orphans) {
+      await this.locks.hold(_id, () => this.mongo.updateOneById(this.messages, { _id, status: 'sending' }, {
+        $set: { status: 'unknown', statusRank: 1, error: { code: 0, category: 'unknown', retryable: true, reason: 'The sending process stopped before Meta answered' } },
+      }));
     }
   }
 
@@ -122,19 +165,30 @@ export class Campaigns {
     await Promise.allSettled(this.running.values());
   }
 
-  private start(id: string): void {
+  /** Runs the campaign here, under its runner lock: `lock` when the caller took it already. */
+  private start(id: string, lock?: RedisLock): void {
     if (this.running.has(id)) return;
-    const run = this.run(id)
+    const run = this.run(id, lock)
       .catch((error: Error) => { this.logger.error('whatsapp campaign runner failed', { campaignId: id, error: error.message }); })
       .finally(() => this.running.delete(id));
     this.running.set(id, run);
   }
 
-  private async run(id: string): Promise<void> {
+  private async run(id: string, taken?: RedisLock): Promise<void> {
+    const lock = taken ?? await this.redis.tryLock(runnerLock(id), this.config.bulk.leaseMs, this.owner);
+    if (!lock) return; // another process runs it
+    try {
+      await this.runHolding(id, lock);
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+
+  private async runHolding(id: string, lock: RedisLock): Promise<void> {
     const campaign = await this.campaigns.findById(id).lean<Campaign>();
     if (!campaign) return;
     const batchSize = this.config.bulk.concurrency;
-    const lease = await this.keepLease(id);
+    const lease = await this.keepLease(id, lock);
     try {
       let lastProgress = 0;
       for (let next = 0; next < campaign.members.length; next += batchSize) {
@@ -157,22 +211,26 @@ export class Campaigns {
   }
 
   /**
-   * Renews the campaign's lease now, then every third of its length until `stop`. `lost` turns
-   * true once a renewal finds the campaign no longer ours or no longer running: the run stops
-   * before its next batch. A renewal that fails (the database unreachable) is tried again at the
-   * next tick; if the lease lapses meanwhile another process may take the campaign over, and the
-   * claims keep each message sent once.
+   * Renews the campaign's lease and extends its runner lock now, then every third of the lease's
+   * length until `stop`. `lost` turns true once a renewal finds the campaign no longer ours or no
+   * longer running, or the lock taken by another (it expired): the run stops before its next
+   * batch. A renewal that fails (the database or Redis unreachable) is tried again at the next
+   * tick; while the lock is extended, the lease lapsing in the database hands the campaign to
+   * nobody, and once both lapsed, another process may take it over and the claims keep each
+   * message sent once.
    */
-  private async keepLease(id: string): Promise<{ readonly lost: boolean; stop(): void }> {
+  private async keepLease(id: string, lock: RedisLock): Promise<{ readonly lost: boolean; stop(): void }> {
     let lost = false;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
     const renew = async (): Promise<void> => {
-      const renewed = await this.campaigns.updateOne(
-        { _id: id, leaseOwner: this.owner, state: 'running' },
-        { $set: { leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs) } },
-      );
-      if (renewed.matchedCount === 0) lost = true;
+      const [held, renewed] = await Promise.allSettled([
+        lock.extend(this.config.bulk.leaseMs),
+        this.campaigns.updateOne({ _id: id, leaseOwner: this.owner, state: 'running' }, { $set: { leaseUntil: new Date(Date.now() + this.config.bulk.leaseMs) } }),
+      ]);
+      if ((held.status === 'fulfilled' && !held.value) || (renewed.status === 'fulfilled' && renewed.value.matchedCount === 0)) lost = true;
+      const failed = [held, renewed].find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
     };
     const next = (): void => {
       if (stopped || lost) return;

@@ -38,28 +38,31 @@ export class DeliveryTimeline {
 
   /** Returns the message after the update and whether its current status changed; null when the message is not ours. */
   async apply(update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
-    const found = await this.find(update);
-    if (!found) return null;
-    if (!this.mongo.ferretDb) return this.applyTo(found, update);
+    // Our id echoed in biz_opaque_callback_data finds the message even when its send answer was lost.
+    // As an ObjectId, so the lock below is keyed by the id as every other holder writes it.
+    const echoed = update.callbackData && Types.ObjectId.isValid(update.callbackData) ? new Types.ObjectId(update.callbackData) : undefined;
+    if (!this.mongo.ferretDb) {
+      const found = (echoed ? ours(await this.messages.findById(echoed).lean<Message>()) : null) ?? ours(await this.keys.byProviderId(update.providerMessageId));
+      return found ? this.applyTo(found, update) : null;
+    }
     // On FerretDB the write goes by `_id` alone (the conditional form scans, and is not isolated
     // from a concurrent write there anyway; see MongoConnection.updateOneById): it is made under
     // the message's lock, which the recording of a send's answer takes too, from the message
-    // read again under it.
+    // read under it. The echoed id names the message before any read, so it is read once.
+    if (echoed) {
+      const result = await this.locks.hold(echoed, async () => {
+        const message = ours(await this.messages.findById(echoed).lean<Message>());
+        return message ? this.applyTo(message, update) : undefined;
+      });
+      if (result !== undefined) return result;
+    }
+    // No echoed id of one of our messages: found by its wamid, then read again under its lock.
+    const found = ours(await this.keys.byProviderId(update.providerMessageId));
+    if (!found) return null;
     return this.locks.hold(found._id, async () => {
       const message = await this.messages.findById(found._id).lean<Message>();
       return message ? this.applyTo(message, update) : null;
     });
-  }
-
-  /** The outbound message a status is about; null when it is not ours. */
-  private async find(update: ProviderStatusUpdate): Promise<Message | null> {
-    // Our id echoed in biz_opaque_callback_data finds the message even when its send answer was lost.
-    const message = update.callbackData && Types.ObjectId.isValid(update.callbackData)
-      ? await this.messages.findById(update.callbackData).lean<Message>()
-      : null;
-    if (message?.direction === 'outbound') return message;
-    const byWamid = await this.keys.byProviderId(update.providerMessageId);
-    return byWamid?.direction === 'outbound' ? byWamid : null;
   }
 
   private async applyTo(message: Message, update: ProviderStatusUpdate): Promise<{ message: Message; applied: boolean } | null> {
@@ -107,4 +110,9 @@ export class DeliveryTimeline {
     if (applied) this.realtime.publish('messages', 'message.updated', toMessageView(after));
     return { message: after, applied };
   }
+}
+
+/** The message if it is one we sent (a status is about an outbound message only). */
+function ours(message: Message | null): Message | null {
+  return message?.direction === 'outbound' ? message : null;
 }

@@ -78,9 +78,11 @@ export class Outbox {
   /**
    * Sends a stored queued/scheduled message after running the policies again (a schedule, a
    * deferral or a retry may find a closed window). Returns the message as it stands after.
-   * With `waitUpToMs`, a deferral ending within that time is waited for here.
+   * With `waitUpToMs`, a deferral ending within that time is waited for here. A deferral saves
+   * the message's one job (keyed by its id) for the new time; called from that job, which Agenda
+   * saves after the run, it is `runNextAt` instead.
    */
-  async sendStored(id: Types.ObjectId | string, options: { waitUpToMs?: number } = {}): Promise<Message | null> {
+  async sendStored(id: Types.ObjectId | string, options: { waitUpToMs?: number; runNextAt?: (at: Date) => void } = {}): Promise<Message | null> {
     const message = await this.messages.findById(id).lean<Message>();
     if (!message || (message.status !== 'scheduled' && message.status !== 'queued')) return message;
     const evaluate = () => this.policies.evaluate(policyInput(messageRequest(message)), { key: message.idempotencyKey });
@@ -101,9 +103,8 @@ export class Outbox {
       const deferred = await this.changeIfStill(message, { $set: { status: 'scheduled', scheduledFor: verdict.until, policyDecisions: decisions, updatedAt: new Date() } });
       // Cancelled, or sent by another runner, while the policies ran: nothing to send later.
       if (!deferred) return this.messages.findById(message._id).lean<Message>();
-      // Called from the message's own job, a new time on that job would be cleared when Agenda
-      // saves it after the run: each deferral from here gets a job of its own.
-      await this.scheduler.at(verdict.until, SEND_STORED_JOB, { messageId: String(message._id) }, `${String(message._id)}@${verdict.until.getTime()}`);
+      if (options.runNextAt) options.runNextAt(verdict.until);
+      else await this.scheduleStored(message._id, verdict.until);
       return deferred;
     }
     return this.messenger.dispatch(message._id);

@@ -10,7 +10,7 @@ import { MessageModel, type Message } from '../../../plugins/whatsapp/models/mes
 import { Messenger } from '../../../plugins/whatsapp/services/messenger.js';
 import { Outbox } from '../../../plugins/whatsapp/services/outbox.js';
 import { SendPolicies, type PolicyOutcome } from '../../../plugins/whatsapp/services/send-policies.js';
-import { Scheduler } from '../../../core/index.js';
+import { MongoConnection, RedisConnection, Scheduler } from '../../../core/index.js';
 import { inboundText, statusObject, statuses } from '../../doubles/whatsapp-payloads.js';
 import { eventually, startWhatsapp, type WhatsappHarness } from './harness.js';
 
@@ -152,6 +152,62 @@ describe('whatsapp send races: claims, deferrals and statuses of one message', (
     const after = await h.t.request<{ status: string }>('get', `/api/messages/${second.body.id}`, { as: 'agent' });
     assert.deepEqual({ retry: second.status, status: after.body.status, sends: sendsOf(h, 'deferred then lost').length }, { retry: 200, status: 'accepted', sends: 1 });
   });
+
+  /**
+   * Posts a send the policies defer for half a second and its job, when it runs, for `againMs`;
+   * resolves once that second deferral's job is saved, with the message and the job's time.
+   */
+  async function deferredTwice(body: Record<string, unknown>, againMs: number): Promise<{ id: string; again: Date; pending: () => Promise<Date[]>; undo: () => void }> {
+    const policies = h.t.server.get(SendPolicies);
+    const evaluate = policies.evaluate.bind(policies);
+    const jobs = h.t.server.get(MongoConnection).connection.collection('agendaJobs');
+    let calls = 0;
+    let again: Date | undefined;
+    policies.evaluate = async () => {
+      const outcome = deferFor(++calls === 1 ? 500 : againMs);
+      if (calls === 2 && outcome.verdict.decision === 'defer') again = outcome.verdict.until;
+      return outcome;
+    };
+    const undo = () => { policies.evaluate = evaluate; };
+    try {
+      const first = await h.t.request<{ message: { id: string } }>('post', '/api/messages', { as: 'agent', body });
+      assert.equal(first.status, 202);
+      const id = first.body.message.id;
+      const pending = async () => (await jobs.find({ 'data.messageId': id, nextRunAt: { $ne: null } }).toArray()).map((job) => job.nextRunAt as Date);
+      const at = await eventually(async () => (await pending()).some((time) => time.getTime() === again?.getTime()) && again, 10_000, 50);
+      return { id, again: at, pending, undo };
+    } catch (error) {
+      undo();
+      throw error;
+    }
+  }
+
+  it('a deferred API send deferred again by its job keeps one job when the client retries, and is sent once then', async function () {
+    this.timeout(20_000);
+    const body = { to: CUSTOMER, text: 'deferred, retried', idempotencyKey: 'races:one-job' };
+    const { id, again, pending, undo } = await deferredTwice(body, 3_000);
+    try {
+      const retry = await h.t.request<{ id: string; status: string }>('post', '/api/messages', { as: 'agent', body });
+      assert.deepEqual({ status: retry.status, id: retry.body.id, message: retry.body.status }, { status: 200, id, message: 'scheduled' });
+      assert.deepEqual((await pending()).map((time) => time.toISOString()), [again.toISOString()]);
+    } finally {
+      undo();
+    }
+    const sent = await eventually(async () => {
+      const res = await h.t.request<{ status: string }>('get', `/api/messages/${id}`, { as: 'agent' });
+      return res.body.status === 'accepted' ? res.body : null;
+    }, 10_000, 100);
+    await h.graph.settled();
+    assert.deepEqual({ status: sent.status, sends: sendsOf(h, 'deferred, retried').length, jobs: await pending() }, { status: 'accepted', sends: 1, jobs: [] });
+  });
+
+  it('cancelling a send its job deferred again leaves no job behind', async function () {
+    this.timeout(20_000);
+    const { id, pending, undo } = await deferredTwice({ to: CUSTOMER, text: 'deferred, cancelled', idempotencyKey: 'races:cancel-job' }, 3600_000);
+    undo();
+    assert.equal((await h.t.request('delete', `/api/messages/${id}`, { as: 'agent' })).status, 200);
+    assert.deepEqual(await pending(), []);
+  });
 });
 
 describe('whatsapp send races: a campaign taken over while its runner waits out a deferral', () => {
@@ -215,8 +271,10 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
   it('sends each recipient once when a second process resumes the campaign (lease expired mid-batch)', async () => {
     const { Campaigns } = await import('../../../plugins/whatsapp/services/campaigns.js');
     const a = h.t.server.get(Campaigns);
-    // A's lease lapses while it waits out its deferral.
+    // A's lease lapses while it waits out its deferral, and so does its runner lock (its Redis
+    // unreachable as well): to the others A looks gone.
     const undo = await renewalsFailAfterTheFirst();
+    const redis = h.t.server.get(RedisConnection);
     // A second process's runner: the same services, another lease owner.
     const b = Object.assign(Object.create(Campaigns.prototype) as object, a, { owner: 'other-process', running: new Map(), stopping: false }) as unknown as InstanceType<typeof Campaigns>;
     const policies = h.t.server.get(SendPolicies);
@@ -237,6 +295,7 @@ describe('whatsapp send races: a campaign taken over while its runner waits out 
       let taken = 0;
       for (let i = 0; i < 80 && !taken; i++) {
         await new Promise((r) => setTimeout(r, 50));
+        await redis.client.del(`${redis.keyPrefix}whatsapp.campaign:${created.body.campaign.id}`);
         taken = await b.resumeOrphans();
       }
       assert.equal(taken, 1, 'the second process took the campaign over');
