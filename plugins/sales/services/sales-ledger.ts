@@ -101,7 +101,8 @@ export class SalesLedger {
 
   /**
    * Records a sale once per idempotency key: a repeat returns the first sale with `created:
-   * false`, whatever it carries. Throws 422 for an unknown currency or a wrong minor-unit claim.
+   * false`, whatever it carries, and reports its current revision again. Throws 422 for an
+   * unknown currency or a wrong minor-unit claim.
    */
   async record(input: SaleInput, recordedBy: string): Promise<{ sale: Sale; created: boolean }> {
     requireCurrency(input.currency, input.minorUnits);
@@ -129,6 +130,10 @@ export class SalesLedger {
       if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
       const first = await this.sales.findOne({ idempotencyKey: sale.idempotencyKey }).lean<Sale>();
       if (!first) throw error;
+      // The call that stored it may have died before its facts reached the analytics queue;
+      // their ids are derived, so facts already counted are not counted again.
+      this.announce('sale.recorded', first);
+      if (first.status === 'voided') this.announce('sale.voided', first);
       return { sale: first, created: false };
     }
     await this.markLeadWon(sale);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { Types, type Model } from 'mongoose';
+import { SaleModel, type Sale } from '../../../plugins/sales/models/sale.js';
 import type { TestServer } from '../../helpers/test-host.js';
 import { get, settled, startAnalytics } from '../analytics/harness.js';
 
@@ -7,7 +9,7 @@ interface SalesFigures { sales: { count: number; byCurrency: Array<{ currency: s
 const DAY = 86_400_000;
 const utcDate = (at: number) => new Date(at).toISOString().slice(0, 10);
 
-describe('plugin sales: sales figures in analytics per period, after amendments and voids', function () {
+describe('plugin sales: sales figures in analytics per period, after amendments, voids and retried requests', function () {
   // Rollup reads and flushes wait on FerretDB, which slows down several times on a busy machine.
   this.timeout(90_000);
   let t: TestServer;
@@ -36,5 +38,25 @@ describe('plugin sales: sales figures in analytics per period, after amendments 
     assert.deepEqual(report.body.totals.map((f) => [f.currency, f.count, f.amount]), [['EUR', 1, 1200]]);
     assert.deepEqual(await salesOn(soldDay), { count: 1, byCurrency: [{ currency: 'EUR', count: 1, amount: 1200 }] }, 'the day sold: the amended sale once, at its new amount');
     assert.deepEqual(await salesOn(today), { count: 0, byCurrency: [] }, 'the day of the changes: no sale, no negative one');
+  });
+
+  it('count a sale stored by a request that died before reporting it when the request is retried, once', async () => {
+    const soldDay = Date.parse(`${utcDate(Date.now())}T00:00:00Z`) - 5 * DAY;
+    const soldAt = new Date(soldDay + 9 * 3_600_000);
+    // What a process killed inside POST /api/sales leaves: the sale stored, its fact never reported.
+    const sales = t.server.get<Model<Sale>>(SaleModel.token);
+    const _id = new Types.ObjectId();
+    await sales.create({
+      _id, contactPhone: '33612345003', amount: 2500, currency: 'USD', agentId: 'test-manager', attribution: {}, status: 'recorded', soldAt,
+      recordedBy: 'test-manager', idempotencyKey: 'api:order-5521-paid', revision: 1, createdAt: soldAt, updatedAt: soldAt,
+    });
+    const body = { contactPhone: '+33612345003', amount: 2500, currency: 'USD', soldAt: soldAt.toISOString(), idempotencyKey: 'order-5521-paid' };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const retried = await t.request<{ id: string }>('post', '/api/sales', { as: 'manager', body });
+      assert.equal(retried.status, 200, retried.text);
+      assert.equal(retried.body.id, String(_id));
+    }
+    await settled(t);
+    assert.deepEqual(await salesOn(soldDay), { count: 1, byCurrency: [{ currency: 'USD', count: 1, amount: 2500 }] });
   });
 });
