@@ -6,7 +6,7 @@
  */
 import type { Model } from 'mongoose';
 import type { Logger } from 'winston';
-import { inject, injectable, EngineClock, HttpError, LoggerToken, notFound, Realtime, StepError } from '../../../core/index.js';
+import { inject, injectable, EngineClock, HttpError, LoggerToken, notFound, Realtime, RedisConnection, StepError } from '../../../core/index.js';
 import { HttpRequestAction } from '../../http/public.js';
 import { SalesReportModel, type StoredReport } from '../models/report.js';
 import { previousPeriod, requireTimeZone } from '../periods.js';
@@ -16,6 +16,9 @@ import { SalesFigures } from './sales-figures.js';
 export const REPORTS_TOPIC = 'reports';
 const DELIVERY_ATTEMPTS = 3;
 const DELIVERY_BACKOFF_MS = 500;
+const DELIVERY_TIMEOUT_MS = 30_000;
+/** Longer than every attempt timing out, with the backoff between them. */
+const DELIVERY_LOCK_MS = DELIVERY_ATTEMPTS * DELIVERY_TIMEOUT_MS + 60_000;
 const DUPLICATE_KEY = 11000;
 
 export interface ReportRequest {
@@ -55,11 +58,13 @@ export class SalesReportService {
     @inject(EngineClock) private readonly clock: EngineClock,
     @inject(HttpRequestAction) private readonly http: HttpRequestAction,
     @inject(LoggerToken) private readonly logger: Logger,
+    @inject(RedisConnection) private readonly redis: RedisConnection,
   ) {}
 
   /**
    * Computes, stores, announces and delivers a report for the window before the engine clock's
-   * now. A report already stored under the same id is returned as it is.
+   * now. A report already stored under the same id is returned as it is, delivered first if it
+   * should be and never was (the run that stored it died before delivering it).
    */
   async generate(request: ReportRequest): Promise<{ report: ReportView; created: boolean }> {
     const { spec } = request;
@@ -68,7 +73,7 @@ export class SalesReportService {
     const window = previousPeriod(now, spec.window, timeZone);
     const id = request.idFor(window.key);
     const existing = await this.reports.findById(id).lean<StoredReport>();
-    if (existing) return { report: toReportView(existing), created: false };
+    if (existing) return { report: toReportView(await this.deliverOnce(existing, request.deliverTo)), created: false };
     const filter = { ...(spec.filters ?? {}), from: window.start, to: window.end };
     const report: StoredReport = {
       _id: id,
@@ -87,16 +92,33 @@ export class SalesReportService {
       if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
       // Another process generated it first.
       const first = await this.reports.findById(id).lean<StoredReport>();
-      if (first) return { report: toReportView(first), created: false };
+      if (first) return { report: toReportView(await this.deliverOnce(first, request.deliverTo)), created: false };
       throw error;
     }
     this.realtime.publish(REPORTS_TOPIC, 'report.generated', toReportView(report));
-    if (request.deliverTo) {
-      report.delivery = await this.deliver(report, request.deliverTo);
-      await this.reports.updateOne({ _id: id }, { $set: { delivery: report.delivery } });
-      this.realtime.publish(REPORTS_TOPIC, 'report.delivery', { id, ...deliveryView(report.delivery) });
+    return { report: toReportView(await this.deliverOnce(report, request.deliverTo)), created: true };
+  }
+
+  /**
+   * Delivers a stored report that has no delivery outcome yet, and stores the outcome. One run at
+   * a time (Redis lock): a run that finds another delivering leaves it to that one, and the
+   * outcome is read again under the lock, so a run that read the report before another
+   * delivered it does not deliver it a second time.
+   */
+  private async deliverOnce(report: StoredReport, target: ReportRequest['deliverTo']): Promise<StoredReport> {
+    if (!target || report.delivery) return report;
+    const lock = await this.redis.tryLock(`sales.report.deliver:${report._id}`, DELIVERY_LOCK_MS);
+    if (!lock) return report;
+    try {
+      const current = await this.reports.findById(report._id).lean<StoredReport>() ?? report;
+      if (current.delivery) return current;
+      const delivery = await this.deliver(current, target);
+      await this.reports.updateOne({ _id: current._id }, { $set: { delivery } });
+      this.realtime.publish(REPORTS_TOPIC, 'report.delivery', { id: current._id, ...deliveryView(delivery) });
+      return { ...current, delivery };
+    } finally {
+      await lock.release();
     }
-    return { report: toReportView(report), created: true };
   }
 
   /** POSTs the report; retries what http.request would retry (network, 5xx, 429) a few times. */
@@ -108,7 +130,7 @@ export class SalesReportService {
       try {
         const result = await this.http.execute({ url: target.url, method: 'POST', headers: target.headers ?? {}, body }, {
           executionId: report._id, workflowId: 'sales.report', stepId: 'deliver', idempotencyKey: `sales-report:${report._id}`,
-          simulate: false, attempt, logger: this.logger, signal: AbortSignal.timeout(30_000),
+          simulate: false, attempt, logger: this.logger, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
         });
         return { url: target.url, status: 'delivered', attempts: attempt, httpStatus: result.output.status, at: this.clock.now() };
       } catch (error) {

@@ -2,7 +2,8 @@
  * The sales ledger: records, amends and voids sales, and tells whoever keeps figures through the
  * core `analytics` event. Every event id is derived from the sale and its revision, so a sale
  * reported twice (a resumed execution, a retried request) is counted once, and an amendment is
- * "void revision n, record revision n+1": analytics sums of recorded minus voided stay right.
+ * "void revision n, record revision n+1": analytics sums of recorded minus voided stay right, in
+ * every period.
  */
 import { randomUUID } from 'node:crypto';
 import { Types, type Model } from 'mongoose';
@@ -100,7 +101,8 @@ export class SalesLedger {
 
   /**
    * Records a sale once per idempotency key: a repeat returns the first sale with `created:
-   * false`, whatever it carries. Throws 422 for an unknown currency or a wrong minor-unit claim.
+   * false`, whatever it carries, and reports its current revision again. Throws 422 for an
+   * unknown currency or a wrong minor-unit claim.
    */
   async record(input: SaleInput, recordedBy: string): Promise<{ sale: Sale; created: boolean }> {
     requireCurrency(input.currency, input.minorUnits);
@@ -128,10 +130,14 @@ export class SalesLedger {
       if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
       const first = await this.sales.findOne({ idempotencyKey: sale.idempotencyKey }).lean<Sale>();
       if (!first) throw error;
+      // The call that stored it may have died before its facts reached the analytics queue;
+      // their ids are derived, so facts already counted are not counted again.
+      this.announce('sale.recorded', first);
+      if (first.status === 'voided') this.announce('sale.voided', first);
       return { sale: first, created: false };
     }
     await this.markLeadWon(sale);
-    this.announce('sale.recorded', sale, sale.soldAt);
+    this.announce('sale.recorded', sale);
     return { sale, created: true };
   }
 
@@ -189,8 +195,8 @@ export class SalesLedger {
     const result = await this.sales.updateOne({ _id, status: 'recorded', revision: current.revision }, { $set: fields });
     if (result.matchedCount === 0) throw new HttpError(409, 'SALES_SALE_CHANGED', `Sale ${id} was changed or voided meanwhile: read it again`);
     if (figuresChanged) {
-      this.announce('sale.voided', current, next.updatedAt);
-      this.announce('sale.recorded', next, next.soldAt);
+      this.announce('sale.voided', current);
+      this.announce('sale.recorded', next);
     }
     return next;
   }
@@ -204,7 +210,7 @@ export class SalesLedger {
     const result = await this.sales.updateOne({ _id: current._id, status: 'recorded', revision: current.revision }, { $set: set });
     if (result.matchedCount === 0) return this.get(id, null);
     const voided = { ...current, ...set };
-    this.announce('sale.voided', voided, at);
+    this.announce('sale.voided', voided);
     return voided;
   }
 
@@ -217,12 +223,17 @@ export class SalesLedger {
     );
   }
 
-  private announce(type: 'sale.recorded' | 'sale.voided', sale: Sale, occurredAt: Date): void {
+  /**
+   * Both facts of a revision are dated when it was sold: a void (or the amendment replacing it)
+   * takes the revision out of the period that counted it, as the sales reports leave it out, and
+   * not out of the day it happened, where the sold day would keep it and this day go negative.
+   */
+  private announce(type: 'sale.recorded' | 'sale.voided', sale: Sale): void {
     const { campaignId, templateName, workflowId } = sale.attribution;
     this.events.emit('analytics', {
       id: `${type}:${String(sale._id)}:${sale.revision}`,
       type,
-      occurredAt,
+      occurredAt: sale.soldAt,
       value: sale.amount,
       dimensions: {
         agentId: sale.agentId,

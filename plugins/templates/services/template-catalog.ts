@@ -75,11 +75,21 @@ export class TemplateCatalog {
     try {
       await this.versions.create({ _id: versionId(id, version), templateId: id, version, ...content, createdBy: actor, createdAt: now, submittedAt: null });
     } catch (error) {
-      if (isDuplicate(error)) throw new HttpError(409, 'TEMPLATE_VERSION_CONFLICT', `Version ${version} of the template was just created by another edit; reload and try again`);
-      throw error;
+      if (!isDuplicate(error)) throw error;
+      // The other edit may never make its version current (its process died between the two
+      // writes): doing it here is the same write it would make, and the reload then shows it.
+      const other = await this.versions.findById(versionId(id, version)).lean<TemplateVersion>();
+      if (other) await this.makeCurrent(template, other, now);
+      throw new HttpError(409, 'TEMPLATE_VERSION_CONFLICT', `Version ${version} of the template was just created by another edit; reload and try again`);
     }
-    await this.templates.updateOne({ _id: template._id, version: template.version }, { $set: { ...content, version, updatedAt: now } });
+    await this.makeCurrent(template, { ...content, version }, now);
     return this.get(id);
+  }
+
+  /** Moves the template from the version it was read at to `next` (a no-op once it moved on). */
+  private async makeCurrent(template: Template, next: TemplateContent & { version: number }, at: Date): Promise<void> {
+    const { category, parameterFormat, components, variables, version } = next;
+    await this.templates.updateOne({ _id: template._id, version: template.version }, { $set: { category, parameterFormat, components, variables, version, updatedAt: at } });
   }
 
   /**
