@@ -47,6 +47,8 @@ export interface DryRunResult {
 }
 
 const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
+/** How far back a start looks for events whose executions a crash kept from being stored (see eventsMissingExecutions). */
+const REDISPATCH_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Ids derived from what makes a record unique, so that a repeat is refused by the `_id` index
@@ -128,12 +130,34 @@ export class WorkflowEngine implements WorkflowEvents {
     return this.due;
   }
 
-  /** Files every unfinished execution and undispatched event in the due index (once per start: a scan). */
+  /**
+   * Files every unfinished execution and every event whose dispatch may be unfinished in the due
+   * index (once per start: scans, which FerretDB makes of any filter).
+   */
   private async rebuildDueIndex(): Promise<void> {
     const open = await this.executions.find({ status: { $in: ['queued', 'running', 'waiting'] } }, { _id: 1, status: 1, lease: 1, wakeAt: 1, deadlineAt: 1 }).lean();
     for (const record of open) await this.dueIndex.executionDue(record._id, this.dueTime(record), record.deadlineAt);
     const pending = await this.events.find({ dispatched: false }, { _id: 1, receivedAt: 1 }).lean();
     for (const record of pending) await this.dueIndex.eventReceived(record._id, record.receivedAt);
+    for (const record of await this.eventsMissingExecutions()) await this.dueIndex.eventReceived(record._id, record.receivedAt);
+  }
+
+  /**
+   * Recent events stored marked dispatched with fewer executions than they matched. `submit`
+   * stores an event so before its executions, and only the due index in Redis remembers the
+   * dispatch until they exist: when the process died in between and Redis lost its data, the
+   * shortfall is the only trace. Dispatching one again stores just the missing executions (their
+   * ids derive from the event and workflow). Only the last REDISPATCH_LOOKBACK_MS are read, so a
+   * start reads a day of events rather than the whole history.
+   */
+  private async eventsMissingExecutions(): Promise<Array<Pick<WorkflowEventRecord, '_id' | 'receivedAt'>>> {
+    const since = new Date(Date.now() - REDISPATCH_LOOKBACK_MS);
+    const recent = await this.events.find({ dispatched: true, receivedAt: { $gte: since }, executionCount: { $gt: 0 } }, { _id: 1, receivedAt: 1, executionCount: 1 }).lean();
+    if (!recent.length) return [];
+    // Executions are created after their event was received; one range read instead of a lookup per event.
+    const stored = new Map<string, number>();
+    for (const { eventId } of await this.executions.find({ createdAt: { $gte: since } }, { _id: 0, eventId: 1 }).lean()) stored.set(eventId, (stored.get(eventId) ?? 0) + 1);
+    return recent.filter((record) => (stored.get(record._id) ?? 0) < record.executionCount);
   }
 
   private dueTime(record: Pick<ExecutionRecord, 'status' | 'lease' | 'wakeAt'>): Date {
