@@ -19,6 +19,7 @@ import { inject, injectable } from 'inversify';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
+import { HttpError } from '../errors.js';
 import type { Authenticator, Principal } from '../plugin-api.js';
 import type { Contributions } from '../plugins/contributions.js';
 import { RedisConnection } from '../storage/redis.js';
@@ -85,7 +86,14 @@ export class Realtime {
         socket.data.check = { confirmedAt: askedAt, pending: false } satisfies CredentialCheck;
         next();
       } catch (error) {
-        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: (error as Error).message } }));
+        if (error instanceof HttpError && error.status < 500) {
+          next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: error.message } }));
+          return;
+        }
+        // Not a verdict on the credentials (the database unreachable): the client may try again,
+        // and is not shown an internal error.
+        this.logger.warn('could not authenticate a socket handshake', { error: (error as Error).message });
+        next(Object.assign(new Error('UNAVAILABLE'), { data: { message: 'The credentials could not be checked; connect again later' } }));
       }
     });
     io.on('connection', (socket: Socket) => {

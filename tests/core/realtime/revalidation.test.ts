@@ -3,7 +3,8 @@
  * that cannot be answered (the authenticator's database down) is no yes: once the credentials
  * have gone unconfirmed for `realtime.revalidateGraceMs` the socket is closed with
  * `session.unverified`, so a credential revoked just before an outage does not keep receiving
- * events through it, while a shorter blip leaves dashboards connected.
+ * events through it, while a shorter blip leaves dashboards connected. A handshake that cannot be
+ * checked is refused as unavailable, not as bad credentials.
  */
 import assert from 'node:assert/strict';
 import type { Socket } from 'socket.io-client';
@@ -14,7 +15,7 @@ import { eventually, nextEvent, startTestServer, type TestServer } from '../../h
 const EVERY_MS = 100;
 const GRACE_MS = 2_000;
 
-describe('core realtime: checking the credentials of open sockets again', function () {
+describe('core realtime: sockets whose credentials cannot be checked', function () {
   this.timeout(30_000);
   let t: TestServer;
   before(async () => { t = await startTestServer({ label: 'rt_recheck', config: { realtime: { revalidateEveryMs: EVERY_MS, revalidateGraceMs: GRACE_MS } } }); });
@@ -72,5 +73,14 @@ describe('core realtime: checking the credentials of open sockets again', functi
     assert.equal(socket.connected, true);
     assert.equal(unverified, false);
     socket.disconnect();
+  });
+
+  it('refuses a handshake it cannot check with UNAVAILABLE and no internal detail; bad credentials stay UNAUTHENTICATED', async () => {
+    credentialChecks.outage = 'error';
+    const refused = await t.socket({ as: 'viewer' }).then(() => null, (error: Error & { data?: { message?: string } }) => error);
+    assert.equal(refused?.message, 'UNAVAILABLE');
+    assert.equal(refused?.data?.message, 'The credentials could not be checked; connect again later');
+    credentialChecks.outage = null;
+    await assert.rejects(t.socket({ as: 'nobody' }), (error: Error & { data?: { message?: string } }) => error.message === 'UNAUTHENTICATED' && error.data?.message === 'Unknown test token');
   });
 });
