@@ -47,7 +47,7 @@ export interface DryRunResult {
 }
 
 const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
-/** How far back a start looks for events whose executions a crash kept from being stored (see eventsMissingExecutions). */
+/** How far back a start looks for events whose executions a crash kept from being stored (see rebuildDueIndex). */
 const REDISPATCH_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 /**
