@@ -369,7 +369,11 @@ export interface Credentials {
 export interface Authenticator {
   /** Returns the principal, null when no credentials were given; throws HttpError(401) when they are bad. */
   authenticate(credentials: Credentials): Promise<Principal | null>;
-  /** Called with a principal whose socket stays open, so a revoked credential can be dropped. */
+  /**
+   * Called with a principal whose socket stays open, so a revoked credential can be dropped. Throw
+   * when the answer cannot be known (the database unreachable): that is no yes, and a socket left
+   * unconfirmed for `realtime.revalidateGraceMs` is closed.
+   */
   isStillValid?(principal: Principal): Promise<boolean>;
 }
 

@@ -118,12 +118,17 @@ export const configSchema = {
     realtime: {
       type: 'object',
       additionalProperties: false,
-      required: ['corsOrigin', 'flushIntervalMs'],
+      required: ['corsOrigin', 'flushIntervalMs', 'revalidateEveryMs', 'revalidateGraceMs'],
       properties: {
         corsOrigin: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed to open Socket.IO connections from a browser' },
         flushIntervalMs: {
           type: 'integer', minimum: 0, maximum: 1000, default: 0,
           description: 'Events published this soon after the last flush wait and go out together: fewer, larger writes to each client on a busy server (0: each at once; see docs/performance.md)',
+        },
+        revalidateEveryMs: { type: 'integer', minimum: 100, default: 5000, description: 'How often the credentials of each open socket are checked again (a revoked one is disconnected)' },
+        revalidateGraceMs: {
+          type: 'integer', minimum: 0, default: 10000,
+          description: 'How long a socket stays open while its credentials cannot be checked (the database unreachable); then it is disconnected',
         },
       },
     },

@@ -47,6 +47,8 @@ export interface DryRunResult {
 }
 
 const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;
+/** How far back a start looks for events whose executions a crash kept from being stored (see rebuildDueIndex). */
+const REDISPATCH_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Ids derived from what makes a record unique, so that a repeat is refused by the `_id` index
@@ -128,12 +130,34 @@ export class WorkflowEngine implements WorkflowEvents {
     return this.due;
   }
 
-  /** Files every unfinished execution and undispatched event in the due index (once per start: a scan). */
+  /**
+   * Files every unfinished execution and every event whose dispatch may be unfinished in the due
+   * index, once per start, reading each collection once (FerretDB scans for any filter but `_id`).
+   *
+   * An event is unfinished when it is marked undispatched, and also when it is marked dispatched
+   * but has fewer executions than it matched: `submit` stores an event so before its executions,
+   * and only the due index in Redis remembers the dispatch until they exist, so when the process
+   * died in between and Redis lost its data, the shortfall is the only trace. Dispatching it again
+   * stores just the missing executions (their ids derive from the event and workflow). Only events
+   * of the last REDISPATCH_LOOKBACK_MS are counted, so a start reads a day of history, not all of it.
+   */
   private async rebuildDueIndex(): Promise<void> {
-    const open = await this.executions.find({ status: { $in: ['queued', 'running', 'waiting'] } }, { _id: 1, status: 1, lease: 1, wakeAt: 1, deadlineAt: 1 }).lean();
-    for (const record of open) await this.dueIndex.executionDue(record._id, this.dueTime(record), record.deadlineAt);
-    const pending = await this.events.find({ dispatched: false }, { _id: 1, receivedAt: 1 }).lean();
-    for (const record of pending) await this.dueIndex.eventReceived(record._id, record.receivedAt);
+    const since = new Date(Date.now() - REDISPATCH_LOOKBACK_MS);
+    // Executions are created after their event was received: those since then are all a recent event can have.
+    const executions = await this.executions.find(
+      { $or: [{ status: { $in: ['queued', 'running', 'waiting'] } }, { createdAt: { $gte: since } }] }, { _id: 1, eventId: 1, status: 1, lease: 1, wakeAt: 1, deadlineAt: 1 },
+    ).lean();
+    const stored = new Map<string, number>();
+    for (const record of executions) {
+      stored.set(record.eventId, (stored.get(record.eventId) ?? 0) + 1);
+      if (!FINISHED.includes(record.status)) await this.dueIndex.executionDue(record._id, this.dueTime(record), record.deadlineAt);
+    }
+    const events = await this.events.find(
+      { $or: [{ dispatched: false }, { dispatched: true, receivedAt: { $gte: since }, executionCount: { $gt: 0 } }] }, { _id: 1, receivedAt: 1, dispatched: 1, executionCount: 1 },
+    ).lean();
+    for (const record of events) {
+      if (!record.dispatched || (stored.get(record._id) ?? 0) < record.executionCount) await this.dueIndex.eventReceived(record._id, record.receivedAt);
+    }
   }
 
   private dueTime(record: Pick<ExecutionRecord, 'status' | 'lease' | 'wakeAt'>): Date {

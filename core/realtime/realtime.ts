@@ -19,6 +19,7 @@ import { inject, injectable } from 'inversify';
 import { Server, type Socket } from 'socket.io';
 import type { Logger } from 'winston';
 import type { FlowgateConfig } from '../config/config-schema.js';
+import { HttpError } from '../errors.js';
 import type { Authenticator, Principal } from '../plugin-api.js';
 import type { Contributions } from '../plugins/contributions.js';
 import { RedisConnection } from '../storage/redis.js';
@@ -30,6 +31,8 @@ export interface SubscribeResult {
 }
 
 const room = (topic: string) => `topic:${topic}`;
+/** When a socket's credentials were last known to hold, and whether a re-check of them is under way. */
+interface CredentialCheck { confirmedAt: number; pending: boolean }
 /** Bounded per-socket send buffer: a client that stops reading is disconnected, not buffered forever. */
 const MAX_BUFFERED_PACKETS = 1_000;
 interface PendingEvent { room: string; event: string; message: Record<string, unknown> }
@@ -47,7 +50,6 @@ function tcpSocketOf(socket: Socket): NetSocket | null {
 @injectable()
 export class Realtime {
   private io: Server | null = null;
-  private revalidateTimer: NodeJS.Timeout | null = null;
   private pending: PendingEvent[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlushAt = -Infinity;
@@ -71,6 +73,7 @@ export class Realtime {
     io.use(async (socket, next) => {
       const auth = (socket.handshake.auth ?? {}) as { token?: unknown; apiKey?: unknown };
       const provider = authenticator();
+      const askedAt = performance.now();
       try {
         const principal = provider && (typeof auth.token === 'string' || typeof auth.apiKey === 'string')
           ? await provider.authenticate({
@@ -80,12 +83,25 @@ export class Realtime {
           })
           : null;
         socket.data.principal = principal;
+        socket.data.check = { confirmedAt: askedAt, pending: false } satisfies CredentialCheck;
         next();
       } catch (error) {
-        next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: (error as Error).message } }));
+        if (error instanceof HttpError && error.status < 500) {
+          next(Object.assign(new Error('UNAUTHENTICATED'), { data: { message: error.message } }));
+          return;
+        }
+        // Not a verdict on the credentials (the database unreachable): the client may try again,
+        // and is not shown an internal error.
+        this.logger.warn('could not authenticate a socket handshake', { error: (error as Error).message });
+        next(Object.assign(new Error('UNAVAILABLE'), { data: { message: 'The credentials could not be checked; connect again later' } }));
       }
     });
     io.on('connection', (socket: Socket) => {
+      if (socket.data.principal) {
+        const timer = setInterval(() => this.recheckOnSchedule(socket, authenticator()), this.config.realtime.revalidateEveryMs);
+        timer.unref();
+        socket.once('disconnect', () => clearInterval(timer));
+      }
       socket.on('subscribe', (topics: unknown, ack?: (result: SubscribeResult) => void) => {
         const result = this.subscribe(socket, topics, contributions);
         if (typeof ack === 'function') ack(result);
@@ -123,8 +139,6 @@ export class Realtime {
       });
     });
     this.io = io;
-    this.revalidateTimer = setInterval(() => void this.dropRevokedSockets(authenticator()), 5_000);
-    this.revalidateTimer.unref();
   }
 
   private subscribe(socket: Socket, topics: unknown, contributions: Contributions): SubscribeResult {
@@ -178,25 +192,55 @@ export class Realtime {
     for (const { room: target, event, message } of events) this.io?.to(target).emit(event, message);
   }
 
-  /** Closes sockets whose credentials were revoked since they connected. */
-  private async dropRevokedSockets(authenticator: Authenticator | null): Promise<void> {
-    if (!this.io || !authenticator?.isStillValid) return;
-    for (const socket of this.io.of('/').sockets.values()) {
-      const principal = socket.data.principal as Principal | null;
-      if (principal && !(await authenticator.isStillValid(principal).catch(() => true))) {
-        socket.emit('session.revoked', { reason: 'credentials revoked' });
-        socket.disconnect(true);
-      }
+  /**
+   * Every `realtime.revalidateEveryMs` for each authenticated socket: checks its credentials
+   * again, one check at a time. A check that fails (the authenticator's database unreachable) or
+   * does not answer is not taken as a yes: once the credentials have gone unconfirmed for
+   * `realtime.revalidateGraceMs`, the socket is closed, so a user disabled or a key revoked just
+   * before an outage stops receiving events; a shorter blip leaves dashboards connected.
+   */
+  private recheckOnSchedule(socket: Socket, authenticator: Authenticator | null): void {
+    if (!authenticator?.isStillValid) return;
+    const check = socket.data.check as CredentialCheck;
+    const unconfirmedMs = performance.now() - check.confirmedAt;
+    if (unconfirmedMs > this.config.realtime.revalidateGraceMs) {
+      const principal = socket.data.principal as Principal;
+      this.logger.warn('disconnecting a socket whose credentials could not be checked', { socketId: socket.id, principal: `${principal.kind}:${principal.id}`, unconfirmedMs: Math.round(unconfirmedMs) });
+      this.drop(socket, 'session.unverified', 'credentials could not be checked');
+      return;
+    }
+    if (check.pending) return;
+    check.pending = true;
+    void this.recheck(socket, authenticator).finally(() => { check.pending = false; });
+  }
+
+  /** Asks the authenticator whether the socket's credentials still hold, and closes it when they do not. */
+  private async recheck(socket: Socket, authenticator: Authenticator): Promise<void> {
+    const principal = socket.data.principal as Principal | null;
+    if (!principal || !authenticator.isStillValid) return;
+    const check = socket.data.check as CredentialCheck;
+    // The answer vouches for the credentials as they were when asked, not when it arrived.
+    const askedAt = performance.now();
+    try {
+      if (await authenticator.isStillValid(principal)) check.confirmedAt = Math.max(check.confirmedAt, askedAt);
+      else this.drop(socket, 'session.revoked', 'credentials revoked');
+    } catch (error) {
+      this.logger.debug('could not check the credentials of a socket', { socketId: socket.id, error: (error as Error).message });
     }
   }
 
-  /** Runs the revocation sweep now (used after a logout or a key deletion). */
+  private drop(socket: Socket, event: 'session.revoked' | 'session.unverified', reason: string): void {
+    socket.emit(event, { reason });
+    socket.disconnect(true);
+  }
+
+  /** Checks every socket's credentials now (used after a logout or a key deletion). */
   async revalidate(authenticator: Authenticator | null): Promise<void> {
-    await this.dropRevokedSockets(authenticator);
+    if (!this.io || !authenticator) return;
+    for (const socket of this.io.of('/').sockets.values()) await this.recheck(socket, authenticator);
   }
 
   async close(): Promise<void> {
-    if (this.revalidateTimer) clearInterval(this.revalidateTimer);
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.flush();
