@@ -12,21 +12,78 @@ import { join } from 'node:path';
 export const FERRETDB_VERSION = 'v1.24.2';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 const cacheDir = process.env.FLOWGATE_CACHE_DIR ?? join(homedir(), '.cache', 'flowgate');
+interface SourcePatch {
+  readonly file: string;
+  readonly from: string;
+  readonly to: string;
+}
+
 /**
  * FerretDB v1.24.2's SQLite backend looks documents up by `_id` with the expression
  * `_ferretdb_sjson->'$._id'`, but creates the `_id` index on `_ferretdb_sjson->"_id"`. SQLite
  * uses an expression index only for the same expression, so every find, update and delete by
  * `_id` scanned the whole table (EXPLAIN QUERY PLAN: `SCAN`, not `SEARCH … USING INDEX`), and
  * every write that names a document got slower as its collection grew. Both expressions select
- * the same value; the build makes lookups use the index's own. The binary's name says so, so a
- * cached unpatched build is not reused.
+ * the same value; the build makes lookups use the index's own.
  */
-const ID_LOOKUP_PATCH = {
+const ID_LOOKUP_PATCH: SourcePatch = {
   file: join('internal', 'backends', 'sqlite', 'metadata', 'metadata.go'),
   from: `IDColumn = DefaultColumn + "->'$._id'"`,
   to: 'IDColumn = DefaultColumn + `->"_id"`',
 };
-const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}-id-index`);
+
+/**
+ * FerretDB v1 runs an update as a read and a write on separate SQLite connections, with nothing
+ * between them: two connections updating one document lose one update (40 parallel `$inc` from 40
+ * connections kept 3–4) and conditional `findOneAndUpdate` claims have several winners (28–30
+ * rounds of 30), where MongoDB makes each single-document write atomic. Concurrent writers also
+ * meet at SQLite's one write lock, which they wait for by sleeping and retrying (`busy_timeout`).
+ * The build runs write commands one at a time across all connections (reads still run beside
+ * them): each write command is then atomic, as on MongoDB (40 of 40 kept, no double winner), and
+ * writers queue instead of sleeping.
+ */
+const SERIAL_WRITES_PATCH: SourcePatch = {
+  file: join('internal', 'clientconn', 'conn.go'),
+  from: 'resMsg, err = c.handleOpMsg(connCtx, msg, command)',
+  to: 'resMsg, err = oneWriteAtATime(command, func() (*wire.OpMsg, error) { return c.handleOpMsg(connCtx, msg, command) })',
+};
+const SERIAL_WRITES_SOURCE = {
+  file: join('internal', 'clientconn', 'serial_writes.go'),
+  text: `package clientconn
+
+import (
+	"sync"
+
+	"github.com/FerretDB/wire"
+)
+
+// writeMu runs write commands one at a time across all connections (Flowgate build patch).
+var writeMu sync.Mutex
+
+var writeCommands = map[string]bool{
+	"insert": true, "update": true, "delete": true, "findAndModify": true,
+	"create": true, "drop": true, "createIndexes": true, "dropIndexes": true, "renameCollection": true, "dropDatabase": true,
+}
+
+func oneWriteAtATime(command string, handle func() (*wire.OpMsg, error)) (*wire.OpMsg, error) {
+	if writeCommands[command] {
+		writeMu.Lock()
+		defer writeMu.Unlock()
+	}
+	return handle()
+}
+`,
+};
+/** The binary's name lists its patches, so a cached build without one of them is not reused. */
+const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}-id-index-serial-writes`);
+
+function applyPatch(root: string, patch: SourcePatch): void {
+  const path = join(root, patch.file);
+  chmodSync(path, 0o644);
+  const source = readFileSync(path, 'utf8');
+  if (!source.includes(patch.from)) throw new Error(`FerretDB source changed: ${patch.file} no longer has ${patch.from}`);
+  writeFileSync(path, source.replace(patch.from, patch.to));
+}
 
 export interface RunningService {
   readonly name: string;
@@ -78,11 +135,10 @@ export function ensureFerretDb(): string {
     cpSync(moduleDir, work, { recursive: true });
     chmodSync(join(work, 'build', 'version'), 0o755);
     writeFileSync(join(work, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
-    const patched = join(work, ID_LOOKUP_PATCH.file);
-    chmodSync(patched, 0o644);
-    const source = readFileSync(patched, 'utf8');
-    if (!source.includes(ID_LOOKUP_PATCH.from)) throw new Error(`FerretDB source changed: ${ID_LOOKUP_PATCH.file} no longer has ${ID_LOOKUP_PATCH.from}`);
-    writeFileSync(patched, source.replace(ID_LOOKUP_PATCH.from, ID_LOOKUP_PATCH.to));
+    applyPatch(work, ID_LOOKUP_PATCH);
+    applyPatch(work, SERIAL_WRITES_PATCH);
+    chmodSync(join(work, 'internal', 'clientconn'), 0o755);
+    writeFileSync(join(work, SERIAL_WRITES_SOURCE.file), SERIAL_WRITES_SOURCE.text);
     mkdirSync(join(cacheDir, 'bin'), { recursive: true });
     run('go', ['build', '-trimpath', '-o', `${ferretBinary}.tmp`, './cmd/ferretdb'], work);
     run('mv', [`${ferretBinary}.tmp`, ferretBinary]);
@@ -143,10 +199,7 @@ export async function startFerretDb(dataDir: string, port?: number, options: { s
     '--telemetry=disable', `--state-dir=${dataDir}`, '--debug-addr=-', '--log-level=error',
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(listenPort, child, 'FerretDB');
-  // FerretDB v1 (SQLite) runs concurrent writes to one document without isolation: measured on
-  // v1.24.2, 40 parallel `$inc`s kept 8, and 4 parallel conditional findOneAndUpdate "locks" had
-  // several winners (Agenda ran a job twice). Commands on one connection run one after another,
-  // so each process talks to it over a single connection.
+  // One connection per process: see docs/architecture.md ("One connection per process").
   return { name: 'ferretdb', port: listenPort, pid: child.pid ?? 0, url: `mongodb://127.0.0.1:${listenPort}/flowgate?maxPoolSize=1`, stop: stopper(child) };
 }
 

@@ -88,6 +88,28 @@ describe('core/storage/mongo', () => {
     assert.equal(claims.filter(Boolean).length, 1);
   });
 
+  it('isolates writes to one document from several connections (several processes): no lost $inc, one winner per claim', async () => {
+    // Each client is a connection of its own, as each server process has (the local URI says maxPoolSize=1).
+    const uri = new URL(uniqueDatabaseUri('connections'));
+    uri.searchParams.set('maxPoolSize', '1');
+    const clients = await Promise.all(Array.from({ length: 20 }, () => new MongoClient(uri.toString()).connect()));
+    try {
+      const collection = (client: MongoClient) => client.db().collection<{ _id: string; hits: number; owner?: number }>('counters');
+      await collection(clients[0]!).insertOne({ _id: 'shared', hits: 0 });
+      await Promise.all(clients.map((client) => collection(client).updateOne({ _id: 'shared' }, { $inc: { hits: 1 } })));
+      assert.equal((await collection(clients[0]!).findOne({ _id: 'shared' }))?.hits, clients.length, 'increments lost between connections');
+      for (let round = 0; round < 10; round++) {
+        await collection(clients[0]!).updateOne({ _id: 'shared' }, { $unset: { owner: '' } });
+        const claims = await Promise.all(clients.slice(0, 4).map((client, i) => collection(client).findOneAndUpdate(
+          { _id: 'shared', owner: { $exists: false } }, { $set: { owner: i } }, { returnDocument: 'after' },
+        )));
+        assert.equal(claims.filter(Boolean).length, 1, `round ${round}: several connections won one claim`);
+      }
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+
   it('runs an Agenda job a plugin defined, which writes through the plugin model', async () => {
     const scheduler = t.server.get(Scheduler);
     await scheduler.now('core-probe.hit', { key: 'from-a-job' });
