@@ -79,7 +79,8 @@ describe('schedule.cron@1 on several processes', function () {
       const [a, b] = processes as [ServerProcess, ServerProcess];
       const interval = await createScheduled(a.url, '2 seconds');
       const cron = await createScheduled(b.url, '*/3 * * * * *');
-      await sleep(13_000);
+      // Fires come late on a loaded machine: wait for enough of them (bounded) rather than a fixed time.
+      await eventually(async () => (await firesOf(a.url, interval)).length >= 5 && (await firesOf(a.url, cron)).length >= 3, 45_000, 500);
       for (const id of [interval, cron]) assert.equal((await call(b.url, 'POST', `/api/workflows/${id}/disable`)).status, 200);
       // A fire submitted just before the disable still becomes an execution: wait until the count settles.
       let seen = -1;
@@ -90,8 +91,6 @@ describe('schedule.cron@1 on several processes', function () {
         return both;
       }, 20_000, 1_000);
 
-      assert.ok(intervalFires.length >= 5, `the 2 s interval fired ${intervalFires.length} times in 13 s`);
-      assert.ok(cronFires.length >= 3, `the 3 s cron fired ${cronFires.length} times in 13 s`);
       assertOnTimetable(intervalFires, 2_000, 'every 2 seconds');
       assertOnTimetable(cronFires, 3_000, '*/3 * * * * *');
       const late = intervalFires.map((f) => f.firedAt - f.scheduledFor).sort((x, y) => x - y);
