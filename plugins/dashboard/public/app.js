@@ -253,21 +253,55 @@ async function loadAnalytics() {
 // ---------------------------------------------------------------------------------------------
 // Realtime
 
+// The server closes a socket whose credentials it could not check for a while (its database
+// unreachable) with `session.unverified`, and refuses a handshake it cannot check with UNAVAILABLE.
+// Neither is a verdict on the session, and Socket.IO retries neither by itself: connect again,
+// 1 s doubling to 30 s with jitter (so that many dashboards do not return at the same instant).
+const RETRY = { firstMs: 1_000, maxMs: 30_000 };
+const retry = { attempt: 0, timer: null };
+
+function showConnection(text, state) {
+  const status = $('connection');
+  status.textContent = text;
+  status.className = `badge ${state}`;
+}
+
+function reconnectLater() {
+  clearTimeout(retry.timer);
+  const ceilingMs = Math.min(RETRY.maxMs, RETRY.firstMs * 2 ** retry.attempt++);
+  retry.timer = setTimeout(() => socket?.connect(), ceilingMs / 2 + Math.random() * ceilingMs / 2);
+  showConnection('reconnecting — server could not verify your session', 'waiting');
+}
+
+function stopReconnecting() {
+  clearTimeout(retry.timer);
+  retry.attempt = 0;
+}
+
 function connect() {
+  stopReconnecting();
   socket?.disconnect();
   // `auth` as a function: every reconnection presents the latest (possibly refreshed) token.
   socket = io({ transports: ['websocket'], auth: (send) => send({ token: session.tokens?.accessToken }) });
-  const status = $('connection');
   socket.on('connect', () => {
-    status.textContent = 'live';
-    status.className = 'badge on';
+    stopReconnecting();
+    showConnection('live', 'on');
+    // Subscriptions end with the connection: subscribe again on every (re)connect.
     socket.emit('subscribe', TOPICS, (result) => {
-      if (result.denied.length) status.title = `Not subscribed: ${result.denied.map((d) => `${d.topic} (${d.reason})`).join(', ')}`;
+      if (result.denied.length) $('connection').title = `Not subscribed: ${result.denied.map((d) => `${d.topic} (${d.reason})`).join(', ')}`;
     });
   });
-  socket.on('disconnect', () => { status.textContent = 'offline'; status.className = 'badge off'; });
-  socket.on('connect_error', () => { status.textContent = 'offline'; status.className = 'badge off'; });
+  socket.on('disconnect', () => showConnection('offline', 'off'));
+  socket.on('connect_error', (error) => {
+    if (error.message === 'UNAVAILABLE') reconnectLater();
+    else showConnection('offline', 'off');
+  });
   socket.on('session.revoked', () => signOut('Your session was revoked.'));
+  socket.on('session.unverified', () => {
+    // The server closes this connection next; end it here so that the retry starts from a closed socket.
+    socket.disconnect();
+    reconnectLater();
+  });
 
   socket.on('execution.started', (e) => renderExecution({ id: e.executionId, workflowId: e.workflowId, status: 'running', createdAt: e.at }));
   socket.on('execution.step', (e) => {
@@ -311,6 +345,7 @@ function signOut(reason = '') {
   const tokens = session.tokens;
   session.tokens = null;
   if (tokens) void call('POST', '/api/auth/logout', { refreshToken: tokens.refreshToken }, tokens.accessToken).catch(() => undefined);
+  stopReconnecting();
   socket?.disconnect();
   socket = null;
   $('board').hidden = true;
