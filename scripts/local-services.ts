@@ -36,46 +36,52 @@ const ID_LOOKUP_PATCH: SourcePatch = {
  * FerretDB v1 runs an update as a read and a write on separate SQLite connections, with nothing
  * between them: two connections updating one document lose one update (40 parallel `$inc` from 40
  * connections kept 3–4) and conditional `findOneAndUpdate` claims have several winners (28–30
- * rounds of 30), where MongoDB makes each single-document write atomic. Concurrent writers also
- * meet at SQLite's one write lock, which they wait for by sleeping and retrying (`busy_timeout`).
- * The build runs write commands one at a time across all connections (reads still run beside
- * them): each write command is then atomic, as on MongoDB (40 of 40 kept, no double winner), and
- * writers queue instead of sleeping.
+ * rounds of 30), where MongoDB makes each single-document write atomic. The build runs the write
+ * commands on one collection one at a time across all connections (reads, and writes to other
+ * collections, still run beside them): each write command is then atomic, as on MongoDB (40 of 40
+ * kept, no double winner).
  */
 const SERIAL_WRITES_PATCH: SourcePatch = {
   file: join('internal', 'clientconn', 'conn.go'),
   from: 'resMsg, err = c.handleOpMsg(connCtx, msg, command)',
-  to: 'resMsg, err = oneWriteAtATime(command, func() (*wire.OpMsg, error) { return c.handleOpMsg(connCtx, msg, command) })',
+  to: 'resMsg, err = oneWriteAtATime(document, command, func() (*wire.OpMsg, error) { return c.handleOpMsg(connCtx, msg, command) })',
 };
 const SERIAL_WRITES_SOURCE = {
   file: join('internal', 'clientconn', 'serial_writes.go'),
   text: `package clientconn
 
 import (
-	"sync"
+\t"sync"
 
-	"github.com/FerretDB/wire"
+\t"github.com/FerretDB/wire"
+
+\t"github.com/FerretDB/FerretDB/internal/types"
 )
 
-// writeMu runs write commands one at a time across all connections (Flowgate build patch).
-var writeMu sync.Mutex
-
+// Write commands on one collection run one at a time across all connections (Flowgate build patch).
 var writeCommands = map[string]bool{
-	"insert": true, "update": true, "delete": true, "findAndModify": true,
-	"create": true, "drop": true, "createIndexes": true, "dropIndexes": true, "renameCollection": true, "dropDatabase": true,
+\t"insert": true, "update": true, "delete": true, "findAndModify": true,
+\t"create": true, "drop": true, "createIndexes": true, "dropIndexes": true,
 }
 
-func oneWriteAtATime(command string, handle func() (*wire.OpMsg, error)) (*wire.OpMsg, error) {
-	if writeCommands[command] {
-		writeMu.Lock()
-		defer writeMu.Unlock()
-	}
-	return handle()
+var collectionLocks sync.Map // "<db>.<collection>" -> *sync.Mutex
+
+func oneWriteAtATime(document *types.Document, command string, handle func() (*wire.OpMsg, error)) (*wire.OpMsg, error) {
+\tif writeCommands[command] {
+\t\tdb, _ := document.Get("$db")
+\t\tcollection, _ := document.Get(command)
+\t\tdbName, _ := db.(string)
+\t\tcollectionName, _ := collection.(string)
+\t\tlock, _ := collectionLocks.LoadOrStore(dbName+"."+collectionName, new(sync.Mutex))
+\t\tlock.(*sync.Mutex).Lock()
+\t\tdefer lock.(*sync.Mutex).Unlock()
+\t}
+\treturn handle()
 }
 `,
 };
 /** The binary's name lists its patches, so a cached build without one of them is not reused. */
-const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}-id-index-serial-writes`);
+const ferretBinary = join(cacheDir, 'bin', `ferretdb-${FERRETDB_VERSION}-id-index-collection-writes`);
 
 function applyPatch(root: string, patch: SourcePatch): void {
   const path = join(root, patch.file);
