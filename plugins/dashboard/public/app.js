@@ -283,9 +283,13 @@ function connect() {
   socket?.disconnect();
   // `auth` as a function: every reconnection presents the latest (possibly refreshed) token.
   socket = io({ transports: ['websocket'], auth: (send) => send({ token: session.tokens?.accessToken }) });
+  let connectedBefore = false;
   socket.on('connect', () => {
     stopReconnecting();
     showConnection('live', 'on');
+    // Events raised while this page was disconnected are not replayed: read the panels again.
+    if (connectedBefore) void loadPanels();
+    connectedBefore = true;
     // Subscriptions end with the connection: subscribe again on every (re)connect.
     socket.emit('subscribe', TOPICS, (result) => {
       if (result.denied.length) $('connection').title = `Not subscribed: ${result.denied.map((d) => `${d.topic} (${d.reason})`).join(', ')}`;
@@ -337,6 +341,10 @@ async function showBoard() {
   const me = await api('GET', '/api/permissions/me').catch(() => null);
   $('who').textContent = me ? `${session.tokens.email} · ${me.role}` : session.tokens.email;
   connect();
+  await loadPanels();
+}
+
+async function loadPanels() {
   await Promise.all([load('executions', loadExecutions), load('workflows', loadWorkflows), load('consent', loadConsent), load('messages', loadMessages),
     load('audit', loadAudit), load('rate-limits', loadRateLimits), load('analytics-note', loadAnalytics)]);
 }

@@ -2,7 +2,7 @@
  * The dashboard in a real browser while the server cannot check credentials (its database
  * unreachable): the server closes the socket with `session.unverified` and refuses handshakes with
  * UNAVAILABLE. The page says it is reconnecting, keeps the user signed in, retries, and once the
- * checks answer again is live and subscribed again. A revoked session still signs the user out.
+ * checks answer again is live, subscribed again and reads its panels anew. A revoked session still signs the user out.
  */
 import assert from 'node:assert/strict';
 import type { Browser, Page, WebSocket } from 'playwright-core';
@@ -57,9 +57,13 @@ describe('dashboard (headless Chromium): reconnecting after the server could not
     assert.equal(await connection(), RECONNECTING);
     assert.equal(await signedIn(), true);
 
+    // Events raised meanwhile are not replayed: once live again, the page reads its panels anew.
+    const panelReads: string[] = [];
+    page.on('request', (request) => { if (new URL(request.url()).pathname === '/api/executions') panelReads.push(request.url()); });
     credentialChecks.outage = null;
     await page.waitForSelector('#connection:text("live")', { timeout: 45_000 });
     assert.equal(await signedIn(), true);
+    await eventually(async () => panelReads.length > 0, 10_000);
 
     // The topics were subscribed again on the new connection: a published execution appears.
     const executionId = `exec-after-outage-${Date.now()}`;
