@@ -18,8 +18,9 @@ const started = new Map<number, string>();
 const IGNORED = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessions', 'buildInfo', 'getMore', 'killCursors']);
 
 /**
- * How the command selects documents: FerretDB v1 (SQLite) serves a filter from an index only
- * when it is `_id` alone, so anything else is marked as the scan it is there.
+ * How the command selects documents: the FerretDB build the benchmarks run on serves a filter
+ * from an index when it names an `_id` value (`by _id`, or `by _id + {other keys}`); anything
+ * else is marked as the scan it is there.
  */
 function filterShape(event: CommandStartedEvent): string {
   const command = event.command as Record<string, unknown>;
@@ -27,8 +28,10 @@ function filterShape(event: CommandStartedEvent): string {
   const filter = (command.filter ?? command.query ?? (first(command.updates) as { q?: unknown } | undefined)?.q ?? (first(command.deletes) as { q?: unknown } | undefined)?.q) as Record<string, unknown> | undefined;
   if (!filter || typeof filter !== 'object') return '';
   const keys = Object.keys(filter);
-  const byId = keys.length === 1 && keys[0] === '_id' && (typeof filter._id !== 'object' || filter._id === null || !Object.keys(filter._id as object).some((k) => k.startsWith('$') && k !== '$eq'));
-  return byId ? ' by _id' : ` scan {${keys.join(',')}}`;
+  const byId = keys.includes('_id') && (typeof filter._id !== 'object' || filter._id === null || !Object.keys(filter._id as object).some((k) => k.startsWith('$') && k !== '$eq'));
+  const others = keys.filter((key) => key !== '_id');
+  if (!byId) return ` scan {${keys.join(',')}}`;
+  return others.length ? ` by _id + {${others.join(',')}}` : ' by _id';
 }
 
 const connect = MongoClient.prototype.connect;

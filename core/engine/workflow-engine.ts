@@ -434,11 +434,11 @@ export class WorkflowEngine implements WorkflowEvents {
    */
   private async saveIfLeased(id: string, update: UpdateQuery<ExecutionRecord>): Promise<boolean> {
     const leasedFor = (this.leasedUntil.get(id) ?? 0) - this.clock.now().getTime();
-    const known = this.mongo.ferretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted;
+    const known = this.mongo.stockFerretDb && leasedFor > this.config.engine.leaseMs / 3 && !this.inFlight.get(id)?.controller.signal.aborted;
     const saved = known
       ? (await this.executions.updateOne({ _id: id }, update)).matchedCount === 1
       : await this.mongo.updateOneById(this.executions, { _id: id, 'lease.owner': this.owner, status: 'running' }, update);
-    if (!saved || !this.mongo.ferretDb) return saved;
+    if (!saved || !this.mongo.stockFerretDb) return saved;
     // On FerretDB neither form is atomic: a cancellation or timeout written since may just have
     // been overwritten. Its mark in Redis (set before its write) says so; put the stop back.
     const stop = await this.stopMark(id);

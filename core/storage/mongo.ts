@@ -23,11 +23,14 @@ export type IdFilter<T> = QueryFilter<T> & { _id: unknown };
 export class MongoConnection {
   readonly connection: Connection;
   /**
-   * Whether the server is FerretDB (its buildInfo says so). FerretDB v1 on SQLite serves a
-   * filter from an index only when the filter is `_id` alone: `{_id, status}` scans the whole
-   * collection, which makes a conditional update slower as the collection grows.
+   * Whether the server is a stock FerretDB v1 (its buildInfo says FerretDB, without the
+   * `flowgateAtomicWrites` feature of the build `npm start`/`npm test` make). On SQLite it serves a
+   * filter from an index only when the filter is `_id` alone — `{_id, status}` scans the whole
+   * collection — and it does not isolate a conditional update from a concurrent one, so writes
+   * take the by-`_id` forms below and Redis locks instead. The patched build does both as MongoDB
+   * does (docs/architecture.md), and the server treats it as MongoDB.
    */
-  ferretDb = false;
+  stockFerretDb = false;
   private readonly definitions = new Map<string, ModelDefinition<unknown>>();
   private readonly batcher = new InsertBatcher();
 
@@ -73,7 +76,8 @@ export class MongoConnection {
       }
     }
     const buildInfo = await this.connection.db?.admin().command({ buildInfo: 1 }).catch(() => ({}));
-    this.ferretDb = typeof (buildInfo as { ferretdbVersion?: unknown } | undefined)?.ferretdbVersion === 'string';
+    const info = buildInfo as { ferretdbVersion?: unknown; ferretdbFeatures?: { flowgateAtomicWrites?: unknown } } | undefined;
+    this.stockFerretDb = typeof info?.ferretdbVersion === 'string' && info.ferretdbFeatures?.flowgateAtomicWrites !== true;
     for (const definition of this.definitions.values()) {
       await this.model(definition).createIndexes();
     }
@@ -88,21 +92,21 @@ export class MongoConnection {
    * docs/architecture.md), so the split loses no guarantee there that it had.
    */
   async updateOneById<T>(model: Model<T>, filter: IdFilter<T>, update: UpdateQuery<T>): Promise<boolean> {
-    if (!this.ferretDb) return (await model.updateOne(filter, update)).matchedCount === 1;
+    if (!this.stockFerretDb) return (await model.updateOne(filter, update)).matchedCount === 1;
     if (!(await this.findOneById(model, filter))) return false;
     return (await model.updateOne({ _id: filter._id } as QueryFilter<T>, update)).matchedCount === 1;
   }
 
   /** `findOneAndUpdate` (the document after the update, lean) with the same treatment as `updateOneById`. */
   async findOneAndUpdateById<T>(model: Model<T>, filter: IdFilter<T>, update: UpdateQuery<T>): Promise<T | null> {
-    if (!this.ferretDb) return await model.findOneAndUpdate(filter, update, { returnDocument: 'after', lean: true }) as T | null;
+    if (!this.stockFerretDb) return await model.findOneAndUpdate(filter, update, { returnDocument: 'after', lean: true }) as T | null;
     if (!(await this.findOneById(model, filter))) return null;
     return await model.findOneAndUpdate({ _id: filter._id } as QueryFilter<T>, update, { returnDocument: 'after', lean: true }) as T | null;
   }
 
   /** `findOne` (lean) of the document `filter._id` names if it matches the rest of `filter`; by `_id` alone on FerretDB. */
   async findOneById<T>(model: Model<T>, filter: IdFilter<T>): Promise<T | null> {
-    if (!this.ferretDb) return await model.findOne(filter).lean<T>();
+    if (!this.stockFerretDb) return await model.findOne(filter).lean<T>();
     const found = await model.findById(filter._id).lean<T>();
     return found && sift(filter as Record<string, unknown>)(found) ? found : null;
   }

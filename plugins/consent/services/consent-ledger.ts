@@ -128,7 +128,7 @@ export class ConsentLedger {
     const { _id, __v: _version, ...fields } = next as ConsentRecord & { __v?: number };
     const stateFields = ['state', 'source', 'evidence', 'changedAt', 'basedOn'] as const;
     const unconditional = Object.fromEntries(Object.entries(fields).filter(([key]) => !(stateFields as readonly string[]).includes(key)));
-    if (this.mongo.ferretDb || !moves) {
+    if (this.mongo.stockFerretDb || !moves) {
       await this.records.updateOne({ _id }, { $set: moves ? fields : unconditional }, { upsert: true });
     } else {
       const newerExists = await this.records.updateOne(

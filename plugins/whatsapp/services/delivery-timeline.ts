@@ -41,7 +41,7 @@ export class DeliveryTimeline {
     // Our id echoed in biz_opaque_callback_data finds the message even when its send answer was lost.
     // As an ObjectId, so the lock below is keyed by the id as every other holder writes it.
     const echoed = update.callbackData && Types.ObjectId.isValid(update.callbackData) ? new Types.ObjectId(update.callbackData) : undefined;
-    if (!this.mongo.ferretDb) {
+    if (!this.mongo.stockFerretDb) {
       const found = (echoed ? ours(await this.messages.findById(echoed).lean<Message>()) : null) ?? ours(await this.keys.byProviderId(update.providerMessageId));
       return found ? this.applyTo(found, update) : null;
     }
@@ -91,7 +91,7 @@ export class DeliveryTimeline {
       const at = current[atField as keyof Message] as Date | undefined;
       if (atField && !known && (!at || new Date(at) > update.at)) set[atField] = update.at;
       const write = { $set: set, ...(known ? {} : { $push: { timeline: entry } }) };
-      if (this.mongo.ferretDb) {
+      if (this.mongo.stockFerretDb) {
         await this.messages.updateOne({ _id: current._id }, write);
         after = { ...current, ...set, timeline: known ? current.timeline : [...(current.timeline ?? []), entry] } as Message;
       } else {

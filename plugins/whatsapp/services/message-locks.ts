@@ -28,7 +28,7 @@ export class MessageLocks {
    * send already made has no second chance; a status race is the lesser harm).
    */
   async hold<T>(id: Types.ObjectId | string, change: () => Promise<T>, options: { orUnlocked?: boolean } = {}): Promise<T> {
-    if (!this.mongo.ferretDb) return change();
+    if (!this.mongo.stockFerretDb) return change();
     let lock: RedisLock;
     try {
       lock = await this.redis.lock(`whatsapp.message:${String(id)}`, MESSAGE_LOCK_MS, MESSAGE_LOCK_MS);

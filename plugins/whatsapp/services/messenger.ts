@@ -223,7 +223,7 @@ export class Messenger {
     };
     const unconditional = update(false);
     const changesAnyway = Object.keys(unconditional).length > 0;
-    if (!this.mongo.ferretDb) {
+    if (!this.mongo.stockFerretDb) {
       const options = { returnDocument: 'after' as const, lean: true };
       const after = await this.messages.findOneAndUpdate({ _id: id, ...stillFilter }, update(true), options) as Message | null
         ?? (changesAnyway ? await this.messages.findOneAndUpdate({ _id: id }, unconditional, options) : await this.messages.findById(id).lean()) as Message | null;

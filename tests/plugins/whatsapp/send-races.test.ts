@@ -26,10 +26,13 @@ function deferFor(ms: number): PolicyOutcome {
 
 const sendsOf = (h: WhatsappHarness, text: string) => h.graph.sends.filter((s) => (s.body.text as { body?: string } | undefined)?.body === text);
 
-describe('whatsapp send races: claims, deferrals and statuses of one message', () => {
+// Each race runs on both write paths: conditional writes as on MongoDB (and on the FerretDB build
+// the tests use), and the by-`_id` writes under a Redis lock that a stock FerretDB gets.
+for (const stockFerretDb of [false, true]) describe(`whatsapp send races: claims, deferrals and statuses of one message (${stockFerretDb ? 'stock FerretDB path' : 'MongoDB path'})`, () => {
   let h: WhatsappHarness;
   before(async () => {
-    h = await startWhatsapp('wa_send_races');
+    h = await startWhatsapp(`wa_send_races${stockFerretDb ? '_stock' : ''}`);
+    h.t.server.get(MongoConnection).stockFerretDb = stockFerretDb;
     h.graph.webhook = null;
     await h.deliver(inboundText('hello', { from: CUSTOMER }).payload);
   });
@@ -97,28 +100,32 @@ describe('whatsapp send races: claims, deferrals and statuses of one message', (
 
   it('a read status applied while the send answer is being recorded is not overwritten by accepted', async () => {
     const model = h.t.server.get<Model<Message>>(MessageModel.token);
-    const original = model.updateOne;
+    // The answer is written by updateOne (stock FerretDB path) or findOneAndUpdate (MongoDB path).
+    const writes = ['updateOne', 'findOneAndUpdate'] as const;
+    const originals = writes.map((name) => model[name]);
     let hooked = false;
     let delivery: Promise<unknown> | undefined;
-    model.updateOne = (async function (this: unknown, filter: { _id: unknown }, update: { $set?: Record<string, unknown> }, ...rest: unknown[]) {
-      if (!hooked && update.$set?.status === 'accepted') {
-        hooked = true;
-        // The statuses webhook (another process, or this one) arrives between the answer's read and
-        // its write, and is given a second to be applied before the write goes on (a lock the
-        // answer holds may keep it waiting until after).
-        const wamid = String(update.$set.providerMessageId);
-        delivery = h.deliver(statuses([statusObject(wamid, 'delivered', { callbackData: String(filter._id) }), statusObject(wamid, 'read', { callbackData: String(filter._id) })]));
-        await Promise.race([delivery, new Promise((r) => setTimeout(r, 1_000))]);
-      }
-      return (original as (...a: unknown[]) => unknown).call(model, filter, update, ...rest);
-    }) as unknown as typeof model.updateOne;
+    writes.forEach((name, i) => {
+      model[name] = (async function (this: unknown, filter: { _id: unknown }, update: { $set?: Record<string, unknown> }, ...rest: unknown[]) {
+        if (!hooked && update.$set?.status === 'accepted') {
+          hooked = true;
+          // The statuses webhook (another process, or this one) arrives just before the answer's
+          // write, and is given a second to be applied before the write goes on (a lock the
+          // answer holds may keep it waiting until after).
+          const wamid = String(update.$set.providerMessageId);
+          delivery = h.deliver(statuses([statusObject(wamid, 'delivered', { callbackData: String(filter._id) }), statusObject(wamid, 'read', { callbackData: String(filter._id) })]));
+          await Promise.race([delivery, new Promise((r) => setTimeout(r, 1_000))]);
+        }
+        return (originals[i] as (...a: unknown[]) => unknown).call(model, filter, update, ...rest);
+      }) as never;
+    });
     let id: string;
     try {
       const res = await h.t.request<{ id: string; status: string }>('post', '/api/messages', { as: 'agent', body: { to: CUSTOMER, text: 'read fast' } });
       assert.equal(res.status, 201);
       id = res.body.id;
     } finally {
-      model.updateOne = original;
+      writes.forEach((name, i) => { model[name] = originals[i] as never; });
     }
     assert.ok(hooked);
     await delivery;
