@@ -25,7 +25,7 @@ const CORE_HELP: Record<CoreCommand, { summary: string; usage: string; help: str
   start: {
     summary: 'Run the server with the configured plugins and workflows',
     usage: '',
-    help: 'Listens on http.host:http.port until SIGINT or SIGTERM, then stops the plugins in reverse order.\nExit 2 when the configuration is invalid, 1 when a plugin fails to load or start.',
+    help: 'Listens on http.host:http.port until SIGINT or SIGTERM, then stops the plugins in reverse order.\nA stop that outlasts lifecycle.shutdownTimeoutMs, or a second signal, ends it anyway with exit 1.\nExit 2 when the configuration is invalid, 1 when a plugin fails to load or start.',
   },
   validate: {
     summary: 'Check workflow files (default: the workflows folder)',
@@ -90,19 +90,32 @@ export class Cli {
   }
 
   private async start(): Promise<number> {
-    const server = new FlowgateServer(this.config());
+    const config = this.config();
+    const server = new FlowgateServer(config);
     await server.start();
-    this.io.stderr.write(`Flowgate listening on ${server.url}\n`);
-    await new Promise<void>((resolve) => {
-      const shutdown = (signal: string) => {
-        server.logger.info('shutting down', { signal });
-        resolve();
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    // Listening for signals before saying so: a supervisor that signals as soon as it reads the
+    // line must reach this handler, not the default action that ends the process uncleanly.
+    const signalled = new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
     });
-    await server.stop();
-    return EXIT.ok;
+    this.io.stderr.write(`Flowgate listening on ${server.url}\n`);
+    const signal = await signalled;
+    server.logger.info('shutting down', { signal });
+    // A stop that waits on something that never answers must not keep the process alive: past
+    // the deadline, or at a second signal, it ends anyway (and says so).
+    const cutShort = new Promise<string>((resolve) => {
+      const deadlineMs = config.lifecycle.shutdownTimeoutMs;
+      setTimeout(() => resolve(`it did not stop within lifecycle.shutdownTimeoutMs (${deadlineMs} ms)`), deadlineMs).unref();
+      const again = (name: string) => () => resolve(`${name} arrived while it was stopping`);
+      process.once('SIGINT', again('SIGINT'));
+      process.once('SIGTERM', again('SIGTERM'));
+    });
+    const reason = await Promise.race([server.stop().then(() => null), cutShort]);
+    if (reason === null) return EXIT.ok;
+    server.logger.error('shutdown cut short', { reason });
+    this.io.stderr.write(`flowgate: shutdown cut short: ${reason}\n`);
+    return EXIT.failure;
   }
 
   private async pluginCommand(name: string, args: readonly string[]): Promise<number> {

@@ -78,10 +78,11 @@ export const configSchema = {
     lifecycle: {
       type: 'object',
       additionalProperties: false,
-      required: ['startTimeoutMs', 'stopTimeoutMs'],
+      required: ['startTimeoutMs', 'stopTimeoutMs', 'shutdownTimeoutMs'],
       properties: {
         startTimeoutMs: { type: 'integer', minimum: 1, default: 15000, description: 'How long each plugin may take to start before boot fails with PLUGIN_START_TIMEOUT' },
         stopTimeoutMs: { type: 'integer', minimum: 1, default: 10000, description: 'How long each plugin may take to stop at shutdown' },
+        shutdownTimeoutMs: { type: 'integer', minimum: 1, default: 60000, description: 'How long `flowgate start` may take to stop in all after SIGTERM/SIGINT before it exits anyway with code 1 (a second signal exits at once)' },
       },
     },
     scheduler: {

@@ -43,3 +43,60 @@ describe('core/cli/flowgate', () => {
     assert.match(stdout, /^Usage: flowgate backup:restore <backup id>/);
   });
 });
+
+/** Starts `flowgate start` with a plugin whose stop never ends; resolves once it listens. */
+function startStuckServer(env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [join(distRoot, 'core', 'cli', 'flowgate.js'), 'start'], {
+    cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env, NODE_ENV: 'test', PORT: '0',
+      FLOWGATE__plugins: '["./dist/tests/fixtures/plugins/boot/alpha.js"]',
+      FLOWGATE__pluginSettings: '{"alpha":{"fail":"stop-hang"}}',
+      FLOWGATE__lifecycle__stopTimeoutMs: '600000',
+      ...env,
+    },
+  });
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; stderr: string; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, stderr, at: Date.now() })));
+  const listening = new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); if (stderr.includes('Flowgate listening on')) resolve(); });
+    void exited.then(() => reject(new Error(`exited before listening: ${stderr}`)));
+  });
+  return { child, listening, exited };
+}
+
+describe('core/cli/flowgate start: a shutdown that does not finish', function () {
+  this.timeout(60_000);
+
+  it('exits with 1 once lifecycle.shutdownTimeoutMs has passed, saying why', async () => {
+    const server = startStuckServer({ FLOWGATE__lifecycle__shutdownTimeoutMs: '1500' });
+    await server.listening;
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    const { code, stderr, at } = await server.exited;
+    assert.equal(code, 1);
+    assert.match(stderr, /shutdown cut short: it did not stop within lifecycle\.shutdownTimeoutMs \(1500 ms\)/);
+    assert.ok(at - signalledAt >= 1_400 && at - signalledAt < 15_000, `exited ${at - signalledAt} ms after SIGTERM`);
+  });
+
+  it('exits with 1 at once on a second signal', async () => {
+    const server = startStuckServer({ FLOWGATE__lifecycle__shutdownTimeoutMs: '600000' });
+    await server.listening;
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const againAt = Date.now();
+    server.child.kill('SIGINT');
+    const { code, stderr, at } = await server.exited;
+    assert.equal(code, 1);
+    assert.match(stderr, /shutdown cut short: SIGINT arrived while it was stopping/);
+    assert.ok(at - againAt < 10_000, `exited ${at - againAt} ms after the second signal`);
+  });
+
+  it('exits with 0 when the stop finishes', async () => {
+    const server = startStuckServer({ FLOWGATE__pluginSettings: '{"alpha":{}}' });
+    await server.listening;
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    assert.equal(code, 0);
+  });
+});
